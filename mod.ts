@@ -1,0 +1,52 @@
+/**
+ * `requests` for Deno and Bun: the small, friendly API of MicroPython's and OpenMV's
+ * `requests` module (itself modelled on Python `requests`), built on the platform's `fetch`,
+ * with no dependencies.
+ *
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * // An in-process web handler stands in for a server here; pass a real URL and drop `fetch`.
+ * const fetch = async (req: Request) =>
+ *   Response.json({ method: req.method, source: req.headers.get("x-source"), body: await req.text() });
+ *
+ * const r = await requests.post("http://example.test/post", {
+ *   json: { id: 1, value: 42 },
+ *   headers: { "X-Source": "openmv" },
+ *   fetch,
+ * });
+ * assert.equal(r.status_code, 200);
+ * assert.equal(r.reason, "OK");
+ * assert.deepEqual(r.json(), { method: "POST", source: "openmv", body: '{"id":1,"value":42}' });
+ * ```
+ *
+ * Every failure is a {@linkcode RequestError} carrying the method and the URL with credentials
+ * redacted; misuse of the API is a `TypeError` naming the argument.
+ *
+ * @module
+ */
+
+export { del, del as delete, get, head, patch, post, put, request } from "./src/request.ts";
+export type { MethodOptions } from "./src/request.ts";
+export { type Link, Response } from "./src/response.ts";
+export type { Auth, FetchLike, Hooks, RequestOptions, RetryOptions } from "./src/options.ts";
+export type { DataBody } from "./src/body.ts";
+export type { FileObject, FileSpec } from "./src/multipart.ts";
+export type { HeaderInput } from "./src/_headers.ts";
+export type { FormFields, FormValue, Scalar } from "./src/_url.ts";
+export { HTTPDigestAuth } from "./src/digest_auth.ts";
+export { type Cookie, type CookieFilter, CookieJar, type CookieOptions } from "./src/cookies.ts";
+export {
+  ConnectionError,
+  ContentTooLargeError,
+  HTTPError,
+  InvalidHeaderError,
+  InvalidURLError,
+  JSONDecodeError,
+  RequestError,
+  type RequestErrorOptions,
+  type RequestInfo,
+  TimeoutError,
+  TooManyRedirectsError,
+} from "./src/errors.ts";

@@ -1,0 +1,132 @@
+// Reads a response body chunk by chunk under the call's limits: the per-read timeout,
+// `max_bytes` (counted after decompression), `progress`, and the call's deadline.
+
+import type { CallGuard } from "./_guard.ts";
+import { ContentTooLargeError } from "./errors.ts";
+
+const PREALLOCATE_MAX = 256 * 1024 * 1024;
+
+/** The limits one body is read under. */
+export interface BodyLimits {
+  /** Longest wait for the next chunk, in milliseconds. */
+  readMs: number | null;
+  /** Most bytes accepted. */
+  maxBytes: number | null;
+  /** Called after every chunk. */
+  progress: ((loaded: number, total: number | null) => void) | null;
+}
+
+/** A body being read. Every failure is reported as a RequestError of the call. */
+export class BodyReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #guard: CallGuard;
+  #limits: BodyLimits;
+  #total: number | null;
+  #loaded = 0;
+  #finished = false;
+
+  /**
+   * @param stream The body stream.
+   * @param guard The call the body belongs to.
+   * @param limits The limits to read under.
+   * @param total The expected length (Content-Length of an unencoded body), or null.
+   */
+  constructor(
+    stream: ReadableStream<Uint8Array>,
+    guard: CallGuard,
+    limits: BodyLimits,
+    total: number | null,
+  ) {
+    this.#reader = stream.getReader();
+    this.#guard = guard;
+    this.#limits = limits;
+    this.#total = total;
+  }
+
+  /** Bytes read so far. */
+  get loaded(): number {
+    return this.#loaded;
+  }
+
+  /** The next chunk, or null at the end of the body. */
+  async next(): Promise<Uint8Array | null> {
+    if (this.#finished) return null;
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await this.#guard.race(
+        this.#reader.read(),
+        this.#limits.readMs,
+        "No data received",
+      );
+    } catch (error) {
+      this.#abandon(error);
+      throw this.#guard.wrap(error, "body");
+    }
+    if (result.done) {
+      this.#finished = true;
+      this.#guard.finish();
+      return null;
+    }
+    const chunk = result.value;
+    this.#loaded += chunk.byteLength;
+    const max = this.#limits.maxBytes;
+    if (max !== null && this.#loaded > max) {
+      const error = new ContentTooLargeError(
+        `Response body is larger than max_bytes (${max} bytes)`,
+        { request: this.#guard.info },
+      );
+      this.#abandon(error);
+      throw error;
+    }
+    this.#limits.progress?.(this.#loaded, this.#total);
+    return chunk;
+  }
+
+  /** Reads the rest of the body into one array (sized ahead when the length is known). */
+  async readAll(): Promise<Uint8Array> {
+    const total = this.#total;
+    // A Content-Length is a claim, not a fact: size ahead only within what may be accepted.
+    if (
+      total !== null && this.#loaded === 0 && total <= (this.#limits.maxBytes ?? PREALLOCATE_MAX)
+    ) {
+      let buffer = new Uint8Array(total);
+      let offset = 0;
+      for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
+        if (offset + chunk.byteLength > buffer.byteLength) {
+          const grown = new Uint8Array(Math.max(buffer.byteLength * 2, offset + chunk.byteLength));
+          grown.set(buffer.subarray(0, offset));
+          buffer = grown;
+        }
+        buffer.set(chunk, offset);
+        offset += chunk.byteLength;
+      }
+      return offset === buffer.byteLength ? buffer : buffer.subarray(0, offset);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+    }
+    if (chunks.length === 1) return chunks[0];
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      out.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return out;
+  }
+
+  /** Stops reading and releases the connection. Safe to call at any time, more than once. */
+  cancel(reason?: unknown): void {
+    if (this.#finished) return;
+    this.#abandon(reason);
+  }
+
+  #abandon(reason: unknown): void {
+    this.#finished = true;
+    this.#reader.cancel(reason).catch(() => {});
+    this.#guard.finish();
+  }
+}

@@ -1,0 +1,166 @@
+// One call's deadlines and cancellation: the timeouts, `total_timeout` and the caller's signal,
+// and the mapping of platform failures to the error family.
+
+import { ConnectionError, RequestError, type RequestInfo, TimeoutError } from "./errors.ts";
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/** Lets a pending timer not keep the process alive (a streamed body may never be read). */
+function unref(timer: Timer): void {
+  if (typeof timer === "object" && timer !== null && "unref" in timer) {
+    (timer as { unref(): void }).unref();
+  } else {
+    const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
+    deno?.unrefTimer?.(timer as unknown as number);
+  }
+}
+
+/** The deadlines and cancellation of one call (all its hops, retries and its body). */
+export class CallGuard {
+  /** The request the next error is about: the current hop. */
+  info: RequestInfo;
+  /** The signal to hand to `fetch`, when anything can cancel this call. */
+  readonly signal: AbortSignal | undefined;
+  #controller: AbortController | undefined;
+  #failure: unknown = undefined;
+  #failed = false;
+  #rejectFailed: ((reason: unknown) => void) | undefined;
+  #failedPromise: Promise<never> | undefined;
+  #deadline: Timer | undefined;
+  #userSignal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+
+  /**
+   * @param info The request, for error messages.
+   * @param totalMs `total_timeout` in milliseconds, or null.
+   * @param userSignal The caller's `signal`.
+   */
+  constructor(info: RequestInfo, totalMs: number | null, userSignal: AbortSignal | undefined) {
+    this.info = info;
+    if (totalMs === null && userSignal === undefined) return;
+    this.#controller = new AbortController();
+    this.signal = this.#controller.signal;
+    if (userSignal !== undefined) {
+      if (userSignal.aborted) {
+        this.fail(userSignal.reason);
+      } else {
+        this.#userSignal = userSignal;
+        this.#onAbort = () => this.fail(userSignal.reason);
+        userSignal.addEventListener("abort", this.#onAbort, { once: true });
+      }
+    }
+    if (totalMs !== null && !this.#failed) {
+      this.#deadline = setTimeout(() => {
+        this.fail(
+          new TimeoutError(`Request took longer than total_timeout (${totalMs / 1000} s)`, {
+            request: this.info,
+          }),
+        );
+      }, totalMs);
+      unref(this.#deadline);
+    }
+  }
+
+  /** The error that ended this call, if any. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  /** True once the call has failed (timed out or aborted). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /** Ends the call with `error`: every pending wait rejects with it and the transfer is aborted. */
+  fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#failure = error;
+    this.#rejectFailed?.(error);
+    this.#controller?.abort(error);
+    this.finish();
+  }
+
+  /**
+   * Waits for `promise`, but no longer than the call may last, nor than `ms` when given (then
+   * the call fails with a TimeoutError saying `what` did not come in time).
+   */
+  race<T>(promise: Promise<T>, ms: number | null, what: string): Promise<T> {
+    if (this.#failed) {
+      promise.catch(() => {});
+      return Promise.reject(this.#failure);
+    }
+    if (ms === null && this.#controller === undefined) return promise;
+    this.#failedPromise ??= new Promise<never>((_, reject) => {
+      this.#rejectFailed = reject;
+    });
+    this.#failedPromise.catch(() => {});
+    const contenders: Promise<T>[] = [promise, this.#failedPromise];
+    if (ms === null) return Promise.race(contenders);
+    const timer = setTimeout(() => {
+      this.fail(new TimeoutError(`${what} within ${ms / 1000} s`, { request: this.info }));
+    }, ms);
+    return Promise.race(contenders).finally(() => clearTimeout(timer));
+  }
+
+  /** Clears the deadline and lets go of the caller's signal; call once the call is over. */
+  finish(): void {
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
+    this.#deadline = undefined;
+    if (this.#onAbort !== undefined) {
+      this.#userSignal?.removeEventListener("abort", this.#onAbort);
+      this.#onAbort = undefined;
+    }
+  }
+
+  /**
+   * The error to report for `error`, thrown while sending or while reading the body: the call's
+   * own failure if it failed, a RequestError as it is, anything else as a typed ConnectionError
+   * (or TimeoutError for a platform timeout).
+   */
+  wrap(error: unknown, phase: "send" | "body"): unknown {
+    if (this.#failed) return this.#failure;
+    if (error instanceof RequestError) return error;
+    const [kind, message] = classify(error, phase);
+    return kind === "timeout"
+      ? new TimeoutError(message, { request: this.info, cause: error })
+      : new ConnectionError(message, { request: this.info, cause: error });
+  }
+}
+
+/** The text of an error and its causes, for classification only (never shown). */
+function describe(error: unknown): string {
+  let text = "";
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    if (typeof e === "object") {
+      const { message, code, name } = e as { message?: unknown; code?: unknown; name?: unknown };
+      text += ` ${String(name ?? "")} ${String(code ?? "")} ${String(message ?? "")}`;
+      e = (e as { cause?: unknown }).cause;
+    } else {
+      text += ` ${String(e)}`;
+      break;
+    }
+  }
+  return text.toLowerCase();
+}
+
+function classify(error: unknown, phase: "send" | "body"): ["timeout" | "connection", string] {
+  const text = describe(error);
+  if (/refused/.test(text)) return ["connection", "Connection refused"];
+  if (/reset|econnreset|broken pipe|epipe/.test(text)) {
+    return ["connection", "Connection reset by the server"];
+  }
+  if (/certificate|tls|ssl|handshake|unknownissuer|self.signed/.test(text)) {
+    return ["connection", "TLS handshake failed (the certificate is not trusted or invalid)"];
+  }
+  if (/dns|enotfound|getaddrinfo|name resolution|failed to lookup|resolve/.test(text)) {
+    return ["connection", "Could not resolve the host"];
+  }
+  if (/timed ?out|timeout/.test(text)) return ["timeout", "Connection timed out"];
+  if (/unsupported protocol|invalid url|url is invalid/.test(text)) {
+    return ["connection", "The runtime refused the URL"];
+  }
+  return phase === "body"
+    ? ["connection", "Connection closed before the body was complete"]
+    : ["connection", "Connection failed before a response arrived"];
+}

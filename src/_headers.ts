@@ -1,0 +1,81 @@
+// Request header input: validation and conversion to the platform's Headers.
+
+import { InvalidHeaderError, type RequestInfo } from "./errors.ts";
+
+/** Request headers: a plain object, a `Headers`, or `[name, value]` pairs; names case-insensitive. */
+export type HeaderInput =
+  | Record<string, string | number | boolean | null | undefined>
+  | Headers
+  | readonly (readonly [string, string])[];
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\r\n\0]/;
+const NON_LATIN1 = /[^\x00-\xff]/;
+const encoder = new TextEncoder();
+
+/** A header value as the ByteString `Headers` wants: text beyond Latin-1 is sent as UTF-8. */
+function byteString(value: string): string {
+  if (!NON_LATIN1.test(value)) return value;
+  let out = "";
+  for (const byte of encoder.encode(value)) out += String.fromCharCode(byte);
+  return out;
+}
+
+function quoteName(name: string): string {
+  return JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}...` : name);
+}
+
+/** Checks one header; throws `InvalidHeaderError` naming it (never showing its value). */
+export function checkHeader(name: string, value: string, request: RequestInfo): void {
+  if (!TOKEN.test(name)) {
+    throw new InvalidHeaderError(
+      `Invalid header name ${quoteName(name)}: only token characters are allowed`,
+      { request },
+    );
+  }
+  if (BAD_VALUE.test(value)) {
+    throw new InvalidHeaderError(
+      `Invalid value for header ${quoteName(name)}: it contains CR, LF or NUL`,
+      { request },
+    );
+  }
+}
+
+/**
+ * Copies `input` into `into`, validating every name and value. The caller's object is never
+ * touched beyond reading it.
+ */
+export function addHeaders(into: Headers, input: HeaderInput, request: RequestInfo): void {
+  if (input instanceof Headers) {
+    for (const [name, value] of input) into.append(name, value);
+    return;
+  }
+  if (Array.isArray(input)) {
+    for (const pair of input as readonly unknown[]) {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new TypeError("Invalid 'headers': every item must be a [name, value] pair");
+      }
+      const [name, value] = pair as [unknown, unknown];
+      if (typeof name !== "string" || typeof value !== "string") {
+        throw new TypeError("Invalid 'headers': names and values must be strings");
+      }
+      checkHeader(name, value, request);
+      into.append(name, byteString(value));
+    }
+    return;
+  }
+  if (typeof input !== "object" || input === null) {
+    throw new TypeError("Invalid 'headers': expected an object, Headers or [name, value] pairs");
+  }
+  for (const name of Object.keys(input)) {
+    const raw = (input as Record<string, unknown>)[name];
+    if (raw === undefined || raw === null) continue;
+    const type = typeof raw;
+    if (type !== "string" && type !== "number" && type !== "boolean") {
+      throw new TypeError(`Invalid 'headers': value of ${quoteName(name)} must be a string`);
+    }
+    const value = String(raw);
+    checkHeader(name, value, request);
+    into.set(name, byteString(value));
+  }
+}

@@ -1,0 +1,184 @@
+// URL parsing, redaction and query encoding shared by requests, redirects and sessions.
+
+import { InvalidURLError } from "./errors.ts";
+
+/** Query parameter names whose values are secrets and never shown in an error message. */
+const SECRET_PARAM =
+  /^(?:access_?token|refresh_?token|id_?token|token|api_?key|apikey|key|secret|client_secret|password|passwd|pwd|pass|auth|authorization|sig|signature|session|sessionid|code|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+
+/**
+ * `url` as text fit for an error message: no credentials and no values of query parameters that
+ * carry secrets (`token`, `api_key`, `signature`...). Works on text that is not a valid URL too.
+ */
+export function redactUrl(url: URL | string): string {
+  let parsed: URL;
+  try {
+    parsed = typeof url === "string" ? new URL(url) : url;
+  } catch {
+    const text = String(url).replace(USERINFO, "$1");
+    return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+  }
+  const base = parsed.username === "" && parsed.password === ""
+    ? parsed.href
+    : `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search}${parsed.hash}`;
+  if (parsed.search === "") return base;
+  let secret = false;
+  for (const name of parsed.searchParams.keys()) {
+    if (SECRET_PARAM.test(name)) {
+      secret = true;
+      break;
+    }
+  }
+  if (!secret) return base;
+  const query = parsed.search.slice(1).split("&").map((pair) => {
+    const eq = pair.indexOf("=");
+    if (eq < 0) return pair;
+    let name = pair.slice(0, eq);
+    try {
+      name = decodeURIComponent(name.replaceAll("+", " "));
+    } catch { /* keep it raw */ }
+    return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=***` : pair;
+  }).join("&");
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}?${query}`;
+}
+
+/** Percent-decodes a URL's user or password component, keeping it raw when malformed. */
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A parsed request URL with its credentials taken out. */
+export interface TargetUrl {
+  /** The URL to send: credentials removed. */
+  url: URL;
+  /** `[user, password]` found in the URL, percent-decoded, or null. */
+  credentials: [string, string] | null;
+}
+
+/**
+ * Parses `input` as an absolute `http(s)` URL (optionally against `base`), removing and returning
+ * any credentials. Throws `InvalidURLError` for anything else.
+ */
+export function parseTarget(input: string | URL, method: string, base?: URL): TargetUrl {
+  let url: URL;
+  try {
+    url = typeof input === "string" ? new URL(input, base) : new URL(input.href);
+  } catch (cause) {
+    throw new InvalidURLError(`Invalid URL ${JSON.stringify(redactUrl(String(input)))}`, {
+      request: { method, url: "" },
+      cause,
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InvalidURLError(
+      `Unsupported URL scheme '${url.protocol.slice(0, -1)}': only http and https are allowed`,
+      { request: { method, url: redactUrl(url) } },
+    );
+  }
+  let credentials: [string, string] | null = null;
+  if (url.username !== "" || url.password !== "") {
+    credentials = [decodeComponent(url.username), decodeComponent(url.password)];
+    url.username = "";
+    url.password = "";
+  }
+  return { url, credentials };
+}
+
+/** Characters `encodeURIComponent` leaves alone that Python's `quote_plus` encodes. */
+const EXTRA_ESCAPES = /[!'()*]/g;
+
+function escapeExtra(c: string): string {
+  return `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
+}
+
+/** Encodes one key or value as Python's `urllib.parse.quote_plus` does. */
+export function quotePlus(text: string): string {
+  return encodeURIComponent(text).replace(EXTRA_ESCAPES, escapeExtra).replaceAll("%20", "+");
+}
+
+/** A scalar form or query value. */
+export type Scalar = string | number | boolean;
+/** A form or query value: a scalar, a list of scalars (the key repeats), or null to skip it. */
+export type FormValue = Scalar | readonly Scalar[] | null | undefined;
+/** Query parameters or form fields, in any of the accepted shapes. */
+export type FormFields =
+  | Record<string, FormValue>
+  | URLSearchParams
+  | readonly (readonly [string, Scalar])[];
+
+function isScalar(value: unknown): value is Scalar {
+  const type = typeof value;
+  return type === "string" || type === "number" || type === "boolean";
+}
+
+/** Calls `add` for every pair of `fields`, in order; arrays repeat the key, null skips. */
+export function eachField(
+  fields: FormFields,
+  option: string,
+  add: (name: string, value: string) => void,
+): void {
+  if (fields instanceof URLSearchParams) {
+    for (const [name, value] of fields) add(name, value);
+    return;
+  }
+  if (Array.isArray(fields)) {
+    for (const pair of fields as readonly unknown[]) {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string") {
+        throw new TypeError(`Invalid '${option}': every item must be a [name, value] pair`);
+      }
+      if (pair[1] === null || pair[1] === undefined) continue;
+      if (!isScalar(pair[1])) {
+        throw new TypeError(
+          `Invalid '${option}': value of '${pair[0]}' must be a string or number`,
+        );
+      }
+      add(pair[0], String(pair[1]));
+    }
+    return;
+  }
+  if (typeof fields !== "object" || fields === null) {
+    throw new TypeError(
+      `Invalid '${option}': expected an object, URLSearchParams or [name, value] pairs`,
+    );
+  }
+  for (const name of Object.keys(fields)) {
+    const value = (fields as Record<string, FormValue>)[name];
+    if (value === null || value === undefined) continue;
+    if (isScalar(value)) {
+      add(name, String(value));
+    } else if (Array.isArray(value)) {
+      for (const item of value as readonly unknown[]) {
+        if (item === null || item === undefined) continue;
+        if (!isScalar(item)) {
+          throw new TypeError(`Invalid '${option}': items of '${name}' must be strings or numbers`);
+        }
+        add(name, String(item));
+      }
+    } else {
+      throw new TypeError(
+        `Invalid '${option}': value of '${name}' must be a string, number, boolean or array of them`,
+      );
+    }
+  }
+}
+
+/** `fields` as `application/x-www-form-urlencoded` text, byte for byte as Python `requests`. */
+export function encodeForm(fields: FormFields, option: string): string {
+  let out = "";
+  eachField(fields, option, (name, value) => {
+    out += `${out === "" ? "" : "&"}${quotePlus(name)}=${quotePlus(value)}`;
+  });
+  return out;
+}
+
+/** Appends `params` to the query of `url` without re-encoding what is already there. */
+export function appendParams(url: URL, params: FormFields): void {
+  const query = encodeForm(params, "params");
+  if (query === "") return;
+  url.search = url.search.length > 1 ? `${url.search.slice(1)}&${query}` : query;
+}

@@ -1,0 +1,136 @@
+// data / json / files -> the body to send and its content type.
+
+import { eachField, encodeForm, type FormFields } from "./_url.ts";
+import { type FileSpec, MultipartBuilder } from "./multipart.ts";
+
+/** A raw request body for `data`, or form fields as a plain object. */
+export type DataBody =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | Blob
+  | ReadableStream<Uint8Array>
+  | URLSearchParams
+  | FormData
+  | FormFields;
+
+/** A body ready for `fetch`, with the Content-Type it implies. */
+export interface EncodedBody {
+  /** What `fetch` sends; `null` for no body. */
+  body: BodyInit | null;
+  /** The Content-Type this body implies, or null to add none. */
+  contentType: string | null;
+  /** False for a stream: it can be sent once only (no redirect replay, no retry). */
+  replayable: boolean;
+}
+
+const NO_BODY: EncodedBody = Object.freeze({ body: null, contentType: null, replayable: true });
+const FORM = "application/x-www-form-urlencoded";
+const JSON_TYPE = "application/json";
+const encoder = new TextEncoder();
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The body for `json`: a TypeError naming the option when `JSON.stringify` cannot encode it. */
+function encodeJson(value: unknown): EncodedBody {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw new TypeError(
+      `Invalid 'json': JSON.stringify failed (${(cause as Error).message})`,
+      { cause },
+    );
+  }
+  if (text === undefined) {
+    throw new TypeError(`Invalid 'json': a ${typeof value} cannot be encoded as JSON`);
+  }
+  return { body: text, contentType: JSON_TYPE, replayable: true };
+}
+
+/** The body for `data` alone. */
+function encodeData(data: DataBody): EncodedBody {
+  if (typeof data === "string") {
+    // Bytes, not a string: fetch would add "text/plain" to a string body, and `data` adds none.
+    return { body: encoder.encode(data), contentType: null, replayable: true };
+  }
+  if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
+    return { body: data as BodyInit, contentType: null, replayable: true };
+  }
+  if (data instanceof Blob) return { body: data, contentType: null, replayable: true };
+  if (data instanceof ReadableStream) return { body: data, contentType: null, replayable: false };
+  if (data instanceof FormData) return encodeMultipart(data, undefined);
+  if (data instanceof URLSearchParams || Array.isArray(data) || isPlainObject(data)) {
+    return { body: encoder.encode(encodeForm(data, "data")), contentType: FORM, replayable: true };
+  }
+  throw new TypeError(
+    "Invalid 'data': expected a string, Uint8Array, ArrayBuffer, Blob, ReadableStream, " +
+      "URLSearchParams, FormData or a plain object of form fields",
+  );
+}
+
+/** The multipart body for `files`, with the fields of a `FormData` or plain-object `data`. */
+function encodeMultipart(
+  data: FormData | FormFields | undefined,
+  files: Record<string, FileSpec> | undefined,
+): EncodedBody {
+  const builder = new MultipartBuilder();
+  if (data instanceof FormData) {
+    for (const [name, value] of data) {
+      if (typeof value === "string") builder.field(name, value);
+      else builder.file(name, value);
+    }
+  } else if (data !== undefined) {
+    eachField(data, "data", (name, value) => builder.field(name, value));
+  }
+  if (files !== undefined) {
+    for (const name of Object.keys(files)) builder.file(name, files[name]);
+  }
+  const body = builder.body();
+  return {
+    body,
+    contentType: builder.contentType,
+    replayable: !(body instanceof ReadableStream),
+  };
+}
+
+/**
+ * Encodes the body options of one request. Conflicting options are a TypeError naming both;
+ * nothing has been sent when it throws.
+ */
+export function encodeBody(
+  data: DataBody | undefined,
+  json: unknown,
+  files: Record<string, FileSpec> | undefined,
+): EncodedBody {
+  if (json !== undefined) {
+    if (data !== undefined) {
+      throw new TypeError("Cannot send request: 'data' and 'json' were both given");
+    }
+    if (files !== undefined) {
+      throw new TypeError("Cannot send request: 'files' and 'json' were both given");
+    }
+    return encodeJson(json);
+  }
+  if (files !== undefined) {
+    if (typeof files !== "object" || files === null || Array.isArray(files)) {
+      throw new TypeError("Invalid 'files': expected an object of field name to file");
+    }
+    if (
+      data !== undefined && !(data instanceof FormData) && !(data instanceof URLSearchParams) &&
+      !Array.isArray(data) && !isPlainObject(data)
+    ) {
+      throw new TypeError(
+        "Cannot send request: 'files' needs 'data' to be form fields (a plain object), " +
+          "not a raw body",
+      );
+    }
+    return encodeMultipart(data as FormData | FormFields | undefined, files);
+  }
+  if (data === undefined || data === null) return NO_BODY;
+  return encodeData(data);
+}

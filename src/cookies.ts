@@ -1,0 +1,635 @@
+/**
+ * The cookie jar: RFC 6265 §5.1-5.4 storage and retrieval, with the RFC 6265bis rule that a
+ * `Secure` cookie is never accepted from, nor sent to, a plain `http://` URL.
+ *
+ * There is no public suffix list: a `Domain` attribute naming a single label (`com`,
+ * `localhost`) is refused unless it is the request host itself, but a multi-label public
+ * suffix such as `co.uk` is not recognised.
+ *
+ * @module
+ */
+
+/** One stored cookie. */
+export interface Cookie {
+  /** The cookie name, exactly as received (never decoded). */
+  name: string;
+  /** The cookie value, exactly as received (never decoded). */
+  value: string;
+  /**
+   * The host (when {@linkcode Cookie.hostOnly}) or domain the cookie belongs to: lower-case,
+   * without a leading dot. `""` means every host; only a cookie set by hand without a domain
+   * has it.
+   */
+  domain: string;
+  /** The path the cookie applies to, always starting with `/`. */
+  path: string;
+  /** When the cookie expires, in milliseconds since the epoch; `null` for a session cookie. */
+  expires: number | null;
+  /** Whether the cookie is sent only to `https:` URLs. */
+  secure: boolean;
+  /** Whether the server asked that scripts not see the cookie (kept for inspection only). */
+  httpOnly: boolean;
+  /** Whether the cookie matches only the exact host in {@linkcode Cookie.domain}. */
+  hostOnly: boolean;
+  /** The `SameSite` attribute, or `null` when absent or unrecognised. */
+  sameSite: "Strict" | "Lax" | "None" | null;
+}
+
+/** Options for {@linkcode CookieJar.prototype.set}. */
+export interface CookieOptions {
+  /**
+   * The domain the cookie applies to, itself and its subdomains; a leading dot is ignored.
+   *
+   * @default {""} (every host)
+   */
+  domain?: string;
+  /**
+   * The path the cookie applies to; must start with `/`.
+   *
+   * @default {"/"}
+   */
+  path?: string;
+  /**
+   * Send the cookie only to `https:` URLs.
+   *
+   * @default {false}
+   */
+  secure?: boolean;
+  /**
+   * Mark the cookie `HttpOnly`.
+   *
+   * @default {false}
+   */
+  httpOnly?: boolean;
+  /**
+   * When the cookie expires, as a `Date` or milliseconds since the epoch; `null` for a session
+   * cookie. A time in the past deletes a stored cookie with the same name, domain and path.
+   *
+   * @default {null}
+   */
+  expires?: Date | number | null;
+}
+
+/** Where {@linkcode CookieJar.prototype.get} and {@linkcode CookieJar.prototype.delete} look. */
+export interface CookieFilter {
+  /** Only cookies of this domain (compared after lower-casing and dropping a leading dot). */
+  domain?: string;
+  /** Only cookies with exactly this path. */
+  path?: string;
+}
+
+/** The longest `Set-Cookie` line accepted, in UTF-8 bytes. */
+const MAX_LINE_BYTES = 8192;
+/** The most cookies a jar keeps; the oldest are dropped beyond it. */
+const MAX_COOKIES = 3000;
+/** The latest time a `Date` can hold, in milliseconds since the epoch. */
+const MAX_TIME = 8.64e15;
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+/** RFC 6265 §5.1.1 delimiter: %x09 / %x20-2F / %x3B-40 / %x5B-60 / %x7B-7E. */
+const DATE_DELIMITER = /[\t\x20-\x2f\x3b-\x40\x5b-\x60\x7b-\x7e]+/;
+const TIME_TOKEN = /^(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\D|$)/;
+const DAY_TOKEN = /^(\d{1,2})(?:\D|$)/;
+const YEAR_TOKEN = /^(\d{2,4})(?:\D|$)/;
+/** Control characters other than tab, which RFC 6265bis forbids in names and values. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
+/** Characters that would make a domain parse as more than a host. */
+const NOT_A_HOST = /[/\\?#@\s]/;
+
+/**
+ * A cookie jar following the RFC 6265 storage model: `Domain`, `Path`, `Secure`, `Max-Age` and
+ * `Expires` are honoured when cookies arrive and when they are sent back.
+ *
+ * Cookies are kept in creation order; expired ones are removed when next encountered.
+ *
+ * @example Keep cookies between requests
+ * ```ts
+ * import { CookieJar } from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const jar = new CookieJar();
+ * jar.setFromResponse(new URL("https://example.com/login"), [
+ *   "session=abc; Path=/; Secure; HttpOnly",
+ *   "theme=dark; Domain=example.com",
+ * ]);
+ * assert.equal(jar.cookieHeader(new URL("https://example.com/")), "session=abc; theme=dark");
+ * // `session` had no Domain attribute, so it stays with example.com alone.
+ * assert.equal(jar.cookieHeader(new URL("https://www.example.com/")), "theme=dark");
+ * ```
+ */
+export class CookieJar implements Iterable<Cookie> {
+  /** Keyed by name, domain and path; insertion order is creation order. */
+  #cookies: Map<string, Cookie> = new Map();
+
+  /**
+   * Creates a jar, optionally holding cookies for every host.
+   *
+   * @param init Name-value pairs, each stored as with {@linkcode CookieJar.prototype.set}.
+   *
+   * @example Start with cookies for every host
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar({ token: "t1" });
+   * assert.equal(jar.cookieHeader(new URL("http://any.example/")), "token=t1");
+   * ```
+   */
+  constructor(init?: Record<string, string>) {
+    if (init !== undefined) {
+      for (const [name, value] of Object.entries(init)) this.set(name, value);
+    }
+  }
+
+  /**
+   * Stores the `Set-Cookie` header values received in a response from `url`.
+   *
+   * A cookie is refused, without error, when its line is malformed or longer than 8192 bytes,
+   * its `Domain` does not cover the host of `url`, or it is `Secure` and `url` is not `https:`.
+   * A cookie that has already expired deletes the stored cookie with the same name, domain and
+   * path.
+   *
+   * @param url The URL the response came from.
+   * @param setCookie The `Set-Cookie` header values, one cookie each.
+   * @param now The current time in milliseconds since the epoch.
+   *
+   * @example Store and expire a cookie
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar();
+   * const url = new URL("https://example.com/");
+   * jar.setFromResponse(url, ["id=1; Max-Age=3600"]);
+   * assert.equal(jar.get("id"), "1");
+   * jar.setFromResponse(url, ["id=; Max-Age=0"]);
+   * assert.equal(jar.get("id"), undefined);
+   * ```
+   */
+  setFromResponse(url: URL, setCookie: readonly string[], now: number = Date.now()): void {
+    const host = url.hostname;
+    if (host === "") return;
+    const secureScheme = url.protocol === "https:";
+    for (const line of setCookie) {
+      const cookie = parseSetCookie(line, url, now);
+      if (cookie === null || (cookie.secure && !secureScheme)) continue;
+      if (cookie.domain === "" || (isIp(cookie.domain) && cookie.domain === host)) {
+        cookie.domain = host;
+        cookie.hostOnly = true;
+      } else if (!cookie.domain.replace(/\.$/, "").includes(".")) {
+        // With no public suffix list, a single label stands in for a public suffix (§5.3 step 5).
+        if (cookie.domain !== host) continue;
+        cookie.hostOnly = true;
+      } else if (!domainMatch(host, cookie.domain)) {
+        continue;
+      }
+      this.#store(cookie, now);
+    }
+  }
+
+  /**
+   * The `Cookie` request header value for `url`: the unexpired cookies whose domain, path and
+   * `Secure` flag match it, longer paths first, then earlier created (RFC 6265 §5.4).
+   *
+   * @param url The URL the request goes to.
+   * @param now The current time in milliseconds since the epoch.
+   * @returns The header value, or `null` when no cookie matches.
+   *
+   * @example Build the Cookie header
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar();
+   * jar.setFromResponse(new URL("https://example.com/a/b"), ["x=1", "y=2; Path=/"]);
+   * assert.equal(jar.cookieHeader(new URL("https://example.com/a/c")), "x=1; y=2");
+   * assert.equal(jar.cookieHeader(new URL("https://example.com/")), "y=2");
+   * assert.equal(jar.cookieHeader(new URL("https://example.org/")), null);
+   * ```
+   */
+  cookieHeader(url: URL, now: number = Date.now()): string | null {
+    const host = url.hostname;
+    if (host === "") return null;
+    const secureScheme = url.protocol === "https:";
+    const path = url.pathname;
+    const matches: Cookie[] = [];
+    for (const cookie of this.#live(now)) {
+      if (cookie.secure && !secureScheme) continue;
+      if (cookie.hostOnly ? cookie.domain !== host : !domainMatch(host, cookie.domain)) continue;
+      if (!pathMatch(path, cookie.path)) continue;
+      matches.push(cookie);
+    }
+    if (matches.length === 0) return null;
+    // Array.prototype.sort is stable, so equal paths keep creation order.
+    matches.sort((a, b) => b.path.length - a.path.length);
+    return matches.map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
+  }
+
+  /**
+   * The value of an unexpired cookie named `name`; when several match, the one created last.
+   *
+   * @param name The cookie name.
+   * @param where Only look at cookies of this domain and/or path.
+   * @returns The value, or `undefined` when no cookie matches.
+   *
+   * @example Read a cookie by name
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar();
+   * jar.set("lang", "en", { domain: "example.com" });
+   * assert.equal(jar.get("lang"), "en");
+   * assert.equal(jar.get("lang", { domain: "example.org" }), undefined);
+   * ```
+   */
+  get(name: string, where?: CookieFilter): string | undefined {
+    let value: string | undefined;
+    for (const cookie of this.#live(Date.now())) {
+      if (filterMatch(cookie, name, where)) value = cookie.value;
+    }
+    return value;
+  }
+
+  /**
+   * Stores a cookie by hand. Without a `domain` it is sent to every host; with one, to that
+   * domain and its subdomains. A cookie with the same name, domain and path is replaced, keeping
+   * its place in the sending order.
+   *
+   * @param name The cookie name, sent as given.
+   * @param value The cookie value, sent as given.
+   * @param options Domain, path, flags and expiry.
+   * @throws {TypeError} When the name is empty or holds `=`, `;` or a control character, the
+   * value holds `;` or a control character, the domain is not a host name, the path does not
+   * start with `/`, or `expires` is not a valid time.
+   *
+   * @example Set a cookie for one domain
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar();
+   * jar.set("sid", "42", { domain: "example.com", path: "/app", secure: true });
+   * assert.equal(jar.cookieHeader(new URL("https://api.example.com/app/x")), "sid=42");
+   * assert.equal(jar.cookieHeader(new URL("http://api.example.com/app/x")), null);
+   * ```
+   */
+  set(name: string, value: string, options: CookieOptions = {}): void {
+    if (name === "" || /[=;]/.test(name) || CONTROL.test(name)) {
+      throw new TypeError(
+        `Cannot set cookie '${name}': the name is empty or has '=', ';' or a control character`,
+      );
+    }
+    if (value.includes(";") || CONTROL.test(value)) {
+      throw new TypeError(
+        `Cannot set cookie '${name}': the value has ';' or a control character`,
+      );
+    }
+    let domain = "";
+    if (options.domain !== undefined && options.domain !== "") {
+      const canonical = canonicalDomain(options.domain);
+      if (canonical === null) {
+        throw new TypeError(
+          `Cannot set cookie '${name}': domain '${options.domain}' is not a host name`,
+        );
+      }
+      domain = canonical;
+    }
+    const path = options.path ?? "/";
+    if (!path.startsWith("/")) {
+      throw new TypeError(`Cannot set cookie '${name}': path '${path}' does not start with '/'`);
+    }
+    let expires: number | null = null;
+    if (options.expires !== undefined && options.expires !== null) {
+      expires = typeof options.expires === "number" ? options.expires : options.expires.getTime();
+      if (!Number.isFinite(expires)) {
+        throw new TypeError(`Cannot set cookie '${name}': 'expires' is not a valid time`);
+      }
+    }
+    this.#store({
+      name,
+      value,
+      domain,
+      path,
+      expires,
+      secure: options.secure ?? false,
+      httpOnly: options.httpOnly ?? false,
+      hostOnly: false,
+      sameSite: null,
+    }, Date.now());
+  }
+
+  /**
+   * Removes every cookie named `name`, optionally only those of a domain and/or path.
+   *
+   * @param name The cookie name.
+   * @param where Only remove cookies of this domain and/or path.
+   * @returns Whether an unexpired cookie was removed.
+   *
+   * @example Remove a cookie
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar({ a: "1" });
+   * assert.equal(jar.delete("a"), true);
+   * assert.equal(jar.delete("a"), false);
+   * ```
+   */
+  delete(name: string, where?: CookieFilter): boolean {
+    const now = Date.now();
+    let removed = false;
+    for (const [key, cookie] of this.#cookies) {
+      if (!filterMatch(cookie, name, where)) continue;
+      this.#cookies.delete(key);
+      if (!isExpired(cookie, now)) removed = true;
+    }
+    return removed;
+  }
+
+  /**
+   * Removes every cookie.
+   *
+   * @example Empty the jar
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar({ a: "1", b: "2" });
+   * jar.clear();
+   * assert.equal(jar.size, 0);
+   * ```
+   */
+  clear(): void {
+    this.#cookies.clear();
+  }
+
+  /**
+   * The number of unexpired cookies.
+   *
+   * @returns The count.
+   *
+   * @example Count cookies
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new CookieJar({ a: "1", b: "2" }).size, 2);
+   * ```
+   */
+  get size(): number {
+    let count = 0;
+    for (const _ of this.#live(Date.now())) count++;
+    return count;
+  }
+
+  /**
+   * The unexpired cookies as a name-to-value object with a `null` prototype; when names repeat,
+   * the cookie created last wins.
+   *
+   * @returns A new object, safe for any cookie name, `__proto__` included.
+   *
+   * @example Read every cookie at once
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar({ a: "1", b: "2" });
+   * assert.deepEqual(Object.entries(jar.toObject()), [["a", "1"], ["b", "2"]]);
+   * ```
+   */
+  toObject(): Record<string, string> {
+    const object: Record<string, string> = Object.create(null);
+    for (const cookie of this.#live(Date.now())) object[cookie.name] = cookie.value;
+    return object;
+  }
+
+  /**
+   * Iterates over copies of the unexpired cookies in creation order.
+   *
+   * @returns An iterator of cookies.
+   *
+   * @example List cookie names
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar({ a: "1", b: "2" });
+   * assert.deepEqual([...jar].map((cookie) => cookie.name), ["a", "b"]);
+   * ```
+   */
+  *[Symbol.iterator](): Iterator<Cookie> {
+    for (const cookie of this.#live(Date.now())) yield { ...cookie };
+  }
+
+  /** The unexpired cookies in creation order; expired ones met on the way are removed. */
+  *#live(now: number): Generator<Cookie> {
+    for (const [key, cookie] of this.#cookies) {
+      if (isExpired(cookie, now)) this.#cookies.delete(key);
+      else yield cookie;
+    }
+  }
+
+  /** RFC 6265 §5.3 steps 11-12: replace in place, delete when expired, cap the jar's size. */
+  #store(cookie: Cookie, now: number): void {
+    const key = JSON.stringify([cookie.name, cookie.domain, cookie.path]);
+    if (isExpired(cookie, now)) {
+      this.#cookies.delete(key);
+      return;
+    }
+    // Map.set on an existing key keeps its position, which is the cookie's creation order.
+    this.#cookies.set(key, cookie);
+    if (this.#cookies.size <= MAX_COOKIES) return;
+    for (const [oldKey, old] of this.#cookies) {
+      if (isExpired(old, now)) this.#cookies.delete(oldKey);
+    }
+    for (const oldKey of this.#cookies.keys()) {
+      if (this.#cookies.size <= MAX_COOKIES) break;
+      this.#cookies.delete(oldKey);
+    }
+  }
+}
+
+/**
+ * RFC 6265 §5.2: parses one `Set-Cookie` line. The returned domain is the canonical `Domain`
+ * attribute, or `""` when absent; the caller decides host-only.
+ */
+function parseSetCookie(line: string, url: URL, now: number): Cookie | null {
+  if (longerThan(line, MAX_LINE_BYTES)) return null;
+  const [pair, ...attributes] = line.split(";");
+  const eq = pair.indexOf("=");
+  if (eq === -1) return null;
+  const name = trimWsp(pair.slice(0, eq));
+  const value = trimWsp(pair.slice(eq + 1));
+  if (name === "" || CONTROL.test(name) || CONTROL.test(value)) return null;
+
+  const cookie: Cookie = {
+    name,
+    value,
+    domain: "",
+    path: defaultPath(url.pathname),
+    expires: null,
+    secure: false,
+    httpOnly: false,
+    hostOnly: false,
+    sameSite: null,
+  };
+  let maxAge: number | null = null;
+  let expires: number | null = null;
+  for (const attribute of attributes) {
+    const split = attribute.indexOf("=");
+    const key = trimWsp(split === -1 ? attribute : attribute.slice(0, split)).toLowerCase();
+    const arg = split === -1 ? "" : trimWsp(attribute.slice(split + 1));
+    switch (key) {
+      case "expires": {
+        const time = parseCookieDate(arg);
+        if (time !== null) expires = time;
+        break;
+      }
+      case "max-age":
+        if (/^-?\d+$/.test(arg)) {
+          const seconds = Number(arg);
+          maxAge = seconds <= 0 ? now : Math.min(now + seconds * 1000, MAX_TIME);
+        }
+        break;
+      case "domain":
+        if (arg !== "") {
+          const domain = canonicalDomain(arg);
+          // A Domain that is not a host name can match no request host: refuse the cookie.
+          if (domain === null) return null;
+          cookie.domain = domain;
+        }
+        break;
+      case "path":
+        cookie.path = arg.startsWith("/") ? arg : defaultPath(url.pathname);
+        break;
+      case "secure":
+        cookie.secure = true;
+        break;
+      case "httponly":
+        cookie.httpOnly = true;
+        break;
+      case "samesite": {
+        const mode = arg.toLowerCase();
+        cookie.sameSite = mode === "strict"
+          ? "Strict"
+          : mode === "lax"
+          ? "Lax"
+          : mode === "none"
+          ? "None"
+          : null;
+        break;
+      }
+    }
+  }
+  cookie.expires = maxAge ?? expires;
+  return cookie;
+}
+
+/** RFC 6265 §5.1.1: the cookie-date algorithm; `null` when the date is unusable. */
+function parseCookieDate(text: string): number | null {
+  let time: [number, number, number] | null = null;
+  let day: number | null = null;
+  let month: number | null = null;
+  let year: number | null = null;
+  for (const token of text.split(DATE_DELIMITER)) {
+    if (token === "") continue;
+    let match: RegExpExecArray | null;
+    if (time === null && (match = TIME_TOKEN.exec(token)) !== null) {
+      time = [Number(match[1]), Number(match[2]), Number(match[3])];
+    } else if (day === null && (match = DAY_TOKEN.exec(token)) !== null) {
+      day = Number(match[1]);
+    } else if (month === null && MONTHS.includes(token.slice(0, 3).toLowerCase())) {
+      month = MONTHS.indexOf(token.slice(0, 3).toLowerCase());
+    } else if (year === null && (match = YEAR_TOKEN.exec(token)) !== null) {
+      year = Number(match[1]);
+    }
+  }
+  if (time === null || day === null || month === null || year === null) return null;
+  if (year >= 70 && year <= 99) year += 1900;
+  else if (year >= 0 && year <= 69) year += 2000;
+  const [hour, minute, second] = time;
+  if (day < 1 || day > 31 || year < 1601 || hour > 23 || minute > 59 || second > 59) return null;
+  const date = new Date(Date.UTC(year, month, day, hour, minute, second));
+  // Date.UTC rolls 31 Feb over into March; such a date does not exist.
+  if (date.getUTCDate() !== day) return null;
+  return date.getTime();
+}
+
+/** RFC 6265 §5.1.4: the directory of the request path. */
+function defaultPath(path: string): string {
+  if (!path.startsWith("/")) return "/";
+  const slash = path.lastIndexOf("/");
+  return slash === 0 ? "/" : path.slice(0, slash);
+}
+
+/** RFC 6265 §5.1.4: whether `requestPath` is within `cookiePath`. */
+function pathMatch(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith("/") || requestPath[cookiePath.length] === "/";
+}
+
+/**
+ * RFC 6265 §5.1.3: whether `host` is `domain` or a subdomain of it; `""` matches every host.
+ * An IP address matches only itself, so a `Domain` naming another address is refused.
+ */
+function domainMatch(host: string, domain: string): boolean {
+  if (domain === "" || host === domain) return true;
+  return host.endsWith(`.${domain}`) && !isIp(host);
+}
+
+/** Whether a canonical host is an IPv4 or bracketed IPv6 address. */
+function isIp(host: string): boolean {
+  return host.startsWith("[") || IPV4.test(host);
+}
+
+/**
+ * A domain as the URL parser canonicalizes a host (lower case, punycode, dotted-decimal IPv4),
+ * without a leading dot; `null` when it is not a bare host.
+ */
+function canonicalDomain(domain: string): string | null {
+  const bare = domain.startsWith(".") ? domain.slice(1) : domain;
+  if (bare === "" || NOT_A_HOST.test(bare) || (bare.includes(":") && !bare.startsWith("["))) {
+    return null;
+  }
+  try {
+    return new URL(`http://${bare}/`).hostname;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a stored cookie is the one `get()` or `delete()` asks for. */
+function filterMatch(cookie: Cookie, name: string, where: CookieFilter | undefined): boolean {
+  if (cookie.name !== name) return false;
+  if (where?.path !== undefined && cookie.path !== where.path) return false;
+  if (where?.domain !== undefined) {
+    const domain = canonicalDomain(where.domain) ?? where.domain.toLowerCase();
+    if (cookie.domain !== domain) return false;
+  }
+  return true;
+}
+
+function isExpired(cookie: Cookie, now: number): boolean {
+  return cookie.expires !== null && cookie.expires <= now;
+}
+
+/** Removes leading and trailing spaces and tabs, the only whitespace RFC 6265 trims. */
+function trimWsp(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, "");
+}
+
+/** Whether `text` takes more than `limit` bytes in UTF-8, without encoding it. */
+function longerThan(text: string, limit: number): boolean {
+  // A UTF-16 code unit takes at least one and at most three UTF-8 bytes.
+  if (text.length > limit) return true;
+  if (text.length * 3 <= limit) return false;
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes > limit;
+}

@@ -1,0 +1,196 @@
+// The request options: their types, documented one by one, and their normalization at the
+// boundary, so the rest of the module sees one checked shape.
+
+import type { HeaderInput } from "./_headers.ts";
+import type { FormFields } from "./_url.ts";
+import type { DataBody } from "./body.ts";
+import type { FileSpec } from "./multipart.ts";
+import type { HTTPDigestAuth } from "./digest_auth.ts";
+import type { Response } from "./response.ts";
+
+/** Credentials: `[user, password]` (Basic), `{ bearer: token }`, or an `HTTPDigestAuth`. */
+export type Auth = readonly [user: string, password: string] | { bearer: string } | HTTPDigestAuth;
+
+/**
+ * Something to send requests with: a fetch-compatible function, or a web handler
+ * `(request) => Response` such as a `Deno.serve` or `Bun.serve` handler (it is called with a
+ * `Request` and no socket is used).
+ */
+export type FetchLike = (
+  input: Request,
+) => Promise<globalThis.Response> | globalThis.Response;
+
+/** When and how often to send a request again, with urllib3's names and meaning. */
+export interface RetryOptions {
+  /** How many retries at most. @default 0 */
+  total?: number;
+  /** Sleep `backoff_factor * 2 ** (retry - 1)` seconds before each retry. @default 0 */
+  backoff_factor?: number;
+  /** Statuses that are retried, e.g. `[429, 502, 503, 504]`. @default [] */
+  status_forcelist?: readonly number[];
+  /** Methods that are retried. @default ["DELETE", "GET", "HEAD", "OPTIONS", "PUT", "TRACE"] */
+  allowed_methods?: readonly string[];
+  /** Wait as long as a `Retry-After` header says (capped by `backoff_max`). @default true */
+  respect_retry_after?: boolean;
+  /** The longest sleep between two tries, in seconds. @default 120 */
+  backoff_max?: number;
+}
+
+/** Request and response hooks of a session. */
+export interface Hooks {
+  /** Each sees the outgoing native `Request` and may return a replacement. */
+  request?: ((request: Request) => Request | void | Promise<Request | void>)[];
+  /** Each sees every final `Response` and may return a replacement (e.g. after a new login). */
+  response?: ((response: Response) => Response | void | Promise<Response | void>)[];
+}
+
+/** The options of one request. Every one is optional. */
+export interface RequestOptions {
+  /**
+   * The raw body: text (sent as UTF-8), bytes, a `Blob`, a stream, `URLSearchParams`,
+   * `FormData`, or a plain object of form fields (sent `application/x-www-form-urlencoded`).
+   */
+  data?: DataBody;
+  /** A value sent as JSON with `Content-Type: application/json`. */
+  json?: unknown;
+  /** Files sent as `multipart/form-data`: field name to `[filename, content, type?]` or a Blob. */
+  files?: Record<string, FileSpec>;
+  /** Extra request headers; names are case-insensitive. */
+  headers?: HeaderInput;
+  /** Credentials: `[user, password]`, `{ bearer }` or an `HTTPDigestAuth`. */
+  auth?: Auth;
+  /** Resolve at the headers and read the body on demand. @default false */
+  stream?: boolean;
+  /** Query parameters appended to the URL; arrays repeat the key, null skips it. */
+  params?: FormFields;
+  /**
+   * Seconds to wait for the response headers and for each next piece of the body, or
+   * `[connect, read]` (the headers wait is their sum, each body read waits `read`).
+   * @default undefined (no limit)
+   */
+  timeout?: number | readonly [connect: number, read: number];
+  /** Seconds for the whole call: redirects, retries and the body. @default undefined */
+  total_timeout?: number;
+  /** Follow redirects. @default true (false for `head()`) */
+  allow_redirects?: boolean;
+  /** Most redirects followed before `TooManyRedirectsError`. @default 30 */
+  max_redirects?: number;
+  /** Cookies sent with this request (dropped on a redirect to another origin). */
+  cookies?: Record<string, string>;
+  /** Aborts the call; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called as the body arrives with the bytes so far and the expected total, if known. */
+  progress?: (loaded: number, total: number | null) => void;
+  /** Largest body accepted, after decompression; beyond it `ContentTooLargeError`. */
+  max_bytes?: number;
+  /** What to send with: a fetch-like function or a web handler. @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** More header names dropped on a redirect to another origin, like `Authorization`. */
+  sensitive_headers?: readonly string[];
+  /** Retries: a count, or urllib3-style options. @default 0 */
+  retries?: number | RetryOptions;
+  /** Verify TLS certificates: `false`, or a CA bundle (PEM text or a file path). @default true */
+  verify?: boolean | string;
+  /** A client certificate: `[cert, key]`, each PEM text or a file path. */
+  cert?: readonly [cert: string, key: string];
+  /** Proxy URLs per scheme, e.g. `{ https: "http://127.0.0.1:3128" }`. */
+  proxies?: { http?: string; https?: string };
+}
+
+const KNOWN = new Set<string>([
+  "data",
+  "json",
+  "files",
+  "headers",
+  "auth",
+  "stream",
+  "params",
+  "timeout",
+  "total_timeout",
+  "allow_redirects",
+  "max_redirects",
+  "cookies",
+  "signal",
+  "progress",
+  "max_bytes",
+  "fetch",
+  "sensitive_headers",
+  "retries",
+  "verify",
+  "cert",
+  "proxies",
+]);
+
+/** A close known name for a mistyped option, for the error message. */
+function suggest(name: string): string {
+  const lower = name.toLowerCase().replace(/-/g, "_");
+  for (const known of KNOWN) {
+    if (
+      known === lower || known === `${lower}s` || `${known}s` === lower ||
+      known.replace(/_/g, "") === lower.replace(/_/g, "")
+    ) {
+      return ` (did you mean '${known}'?)`;
+    }
+  }
+  return "";
+}
+
+/** Throws a TypeError for any key of `options` that is not a request option. */
+export function checkOptionNames(options: object, extra?: ReadonlySet<string>): void {
+  for (const name in options) {
+    if (!KNOWN.has(name) && !extra?.has(name)) {
+      throw new TypeError(`Unknown option '${name}'${suggest(name)}`);
+    }
+  }
+}
+
+function seconds(value: unknown, option: string): number {
+  if (typeof value !== "number" || !(value > 0) || value === Infinity) {
+    throw new TypeError(`Invalid '${option}': expected a positive number of seconds`);
+  }
+  return value * 1000;
+}
+
+/** `timeout` as [headers wait, per-read wait] in milliseconds. */
+export function timeoutMs(value: RequestOptions["timeout"]): [number | null, number | null] {
+  if (value === undefined || value === null) return [null, null];
+  if (Array.isArray(value)) {
+    if (value.length !== 2) {
+      throw new TypeError("Invalid 'timeout': expected seconds or [connect, read]");
+    }
+    const read = seconds(value[1], "timeout");
+    return [seconds(value[0], "timeout") + read, read];
+  }
+  const ms = seconds(value, "timeout");
+  return [ms, ms];
+}
+
+/** `total_timeout` in milliseconds, or null. */
+export function totalMs(value: unknown): number | null {
+  return value === undefined || value === null ? null : seconds(value, "total_timeout");
+}
+
+/** A non-negative integer option, or `fallback` when absent. */
+export function count(value: unknown, option: string, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new TypeError(`Invalid '${option}': expected a whole number of 0 or more`);
+  }
+  return value;
+}
+
+/** A boolean option, or `fallback` when absent. */
+export function flag(value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Invalid '${option}': expected true or false`);
+  }
+  return value;
+}
+
+/** A function option, or null when absent. */
+export function callback<T>(value: unknown, option: string): T | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "function") throw new TypeError(`Invalid '${option}': expected a function`);
+  return value as T;
+}

@@ -1,0 +1,531 @@
+/**
+ * The one path a request travels: options -> native Request -> fetch -> redirects -> Response.
+ *
+ * @module
+ */
+
+import { type BodyLimits, BodyReader } from "./_body_reader.ts";
+import { CallGuard } from "./_guard.ts";
+import { addHeaders, checkHeader } from "./_headers.ts";
+import { appendParams, parseTarget, redactUrl } from "./_url.ts";
+import { checkAuth, staticAuthorization } from "./auth.ts";
+import { encodeBody } from "./body.ts";
+import { HTTPDigestAuth } from "./digest_auth.ts";
+import {
+  ContentTooLargeError,
+  RequestError,
+  type RequestInfo,
+  TooManyRedirectsError,
+} from "./errors.ts";
+import {
+  type Auth,
+  callback,
+  checkOptionNames,
+  count,
+  type FetchLike,
+  flag,
+  type Hooks,
+  type RequestOptions,
+  timeoutMs,
+  totalMs,
+} from "./options.ts";
+import { nextHop, REDIRECTS, stripHeaders } from "./redirects.ts";
+import { attachBytes, attachReader, fromNative, type Response } from "./response.ts";
+
+/** What a session adds to a call: its cookie jar and hooks. */
+export interface SessionContext {
+  /** Stores cookies from every hop and supplies them for every hop. */
+  jar?: {
+    setFromResponse(url: URL, setCookie: readonly string[]): void;
+    cookieHeader(url: URL): string | null;
+  };
+  /** Request and response hooks. */
+  hooks?: Hooks;
+  /** The base URL that relative request URLs join. */
+  base?: URL;
+}
+
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NO_OPTIONS: RequestOptions = Object.freeze({});
+const EMPTY = new Uint8Array(0);
+const NO_BODY_STATUS = new Set([204, 205, 304]);
+
+/** The method and redacted URL of a hop, computed only when an error needs them. */
+class HopInfo implements RequestInfo {
+  readonly method: string;
+  #url: URL;
+  #text: string | undefined;
+  constructor(method: string, url: URL) {
+    this.method = method;
+    this.#url = url;
+  }
+  get url(): string {
+    return this.#text ??= redactUrl(this.#url);
+  }
+  toJSON(): RequestInfo {
+    return { method: this.method, url: this.url };
+  }
+}
+
+function discard(raw: globalThis.Response): void {
+  raw.body?.cancel().catch(() => {});
+}
+
+/** Sends `init` to `url` with the platform's fetch, a custom fetch, or through request hooks. */
+async function dispatch(
+  url: URL,
+  init: RequestInit,
+  custom: FetchLike | null,
+  hooks: Hooks["request"] | undefined,
+): Promise<globalThis.Response> {
+  if (custom === null && hooks === undefined) return fetch(url.href, init);
+  let req = new Request(url.href, init);
+  if (hooks !== undefined) {
+    for (const hook of hooks) {
+      const replaced = await hook(req);
+      if (replaced instanceof Request) req = replaced;
+    }
+  }
+  const res = await (custom === null ? fetch(req) : custom(req));
+  if (!(res instanceof globalThis.Response)) {
+    throw new TypeError("Invalid 'fetch': it must return a Response");
+  }
+  return res;
+}
+
+/** The `Cookie` header for a hop: the caller's cookies first, then the jar's. */
+function cookieHeader(explicit: string | null, jar: string | null): string | null {
+  if (explicit === null) return jar;
+  return jar === null ? explicit : `${explicit}; ${jar}`;
+}
+
+/**
+ * Sends a request and returns its response. The body is read before the promise resolves,
+ * unless `stream` is true. Every failure is a rejection, never a synchronous throw.
+ *
+ * @param method The HTTP method, any case (sent upper-cased).
+ * @param url An absolute `http://` or `https://` URL; credentials in it become Basic auth.
+ * @param options The request options.
+ * @returns The response.
+ *
+ * @example Send any method
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = (req: Request) => Response.json({ method: req.method });
+ * const r = await requests.request("options", "http://example.test/", { fetch });
+ * assert.deepEqual(r.json(), { method: "OPTIONS" });
+ * ```
+ */
+export function request(
+  method: string,
+  url: string | URL,
+  options?: RequestOptions,
+): Promise<Response> {
+  return send(method, url, options, null);
+}
+
+/**
+ * The whole call behind {@linkcode request}, with what a session adds.
+ *
+ * @param method The HTTP method.
+ * @param url The URL.
+ * @param options The request options.
+ * @param session The session's jar and hooks, or null.
+ * @returns The response.
+ */
+export async function send(
+  method: string,
+  url: string | URL,
+  options: RequestOptions | undefined,
+  session: SessionContext | null,
+): Promise<Response> {
+  if (typeof method !== "string") {
+    throw new TypeError("Invalid 'method': expected a string such as \"GET\"");
+  }
+  if (!METHOD.test(method)) {
+    throw new TypeError(`Invalid 'method': ${JSON.stringify(method)} is not an HTTP method`);
+  }
+  method = method.toUpperCase();
+  if (typeof url !== "string" && !(url instanceof URL)) {
+    throw new TypeError("Invalid 'url': expected a string or URL");
+  }
+  if (options === undefined || options === null) {
+    options = NO_OPTIONS;
+  } else if (typeof options !== "object") {
+    throw new TypeError("Invalid 'options': expected an object");
+  } else {
+    checkOptionNames(options);
+  }
+
+  const target = parseTarget(url, method, session?.base);
+  let current = target.url;
+  if (options.params !== undefined && options.params !== null) {
+    appendParams(current, options.params);
+  }
+  let info = new HopInfo(method, current);
+
+  const headers = new Headers();
+  if (options.headers !== undefined && options.headers !== null) {
+    addHeaders(headers, options.headers, info);
+  }
+  const body = encodeBody(options.data, options.json, options.files);
+  if (body.contentType !== null && !headers.has("content-type")) {
+    headers.set("content-type", body.contentType);
+  }
+
+  let auth: Auth | null = checkAuth(options.auth) ?? target.credentials;
+  const digest = auth instanceof HTTPDigestAuth ? auth : null;
+  if (auth !== null) {
+    const authorization = staticAuthorization(auth);
+    if (authorization !== null) headers.set("authorization", authorization);
+  }
+
+  let explicitCookie = headers.get("cookie");
+  if (options.cookies !== undefined && options.cookies !== null) {
+    const jarText = cookiePairs(options.cookies, info);
+    if (jarText !== "") explicitCookie = explicitCookie === null ? jarText : explicitCookie;
+  }
+  const jar = session?.jar;
+
+  const [headersMs, readMs] = timeoutMs(options.timeout);
+  const custom = callback<FetchLike>(options.fetch, "fetch");
+  const progress = callback<BodyLimits["progress"]>(options.progress, "progress");
+  const maxBytes = options.max_bytes === undefined || options.max_bytes === null
+    ? null
+    : count(options.max_bytes, "max_bytes", 0);
+  const streamed = flag(options.stream, "stream", false);
+  const follow = flag(options.allow_redirects, "allow_redirects", method !== "HEAD");
+  const maxRedirects = count(options.max_redirects, "max_redirects", 30);
+  const sensitive = sensitiveHeaders(options.sensitive_headers);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError("Invalid 'signal': expected an AbortSignal");
+  }
+  const guard = new CallGuard(info, totalMs(options.total_timeout), options.signal);
+  if (guard.failed) throw guard.failure;
+
+  let payload = body.body;
+  let history: Response[] | null = null;
+  let answeredChallenge = false;
+  const hooks = session?.hooks;
+
+  for (;;) {
+    const cookie = cookieHeader(explicitCookie, jar?.cookieHeader(current) ?? null);
+    if (cookie === null) headers.delete("cookie");
+    else headers.set("cookie", cookie);
+    if (digest !== null && auth !== null) {
+      const authorization = await digest.authorize(method, current);
+      if (authorization !== null) headers.set("authorization", authorization);
+    }
+    const init: RequestInit & { duplex?: "half" } = {
+      method,
+      headers,
+      body: payload,
+      redirect: "manual",
+      signal: guard.signal,
+    };
+    if (payload instanceof ReadableStream) init.duplex = "half";
+
+    const started = performance.now();
+    let raw: globalThis.Response;
+    try {
+      raw = await guard.race(
+        dispatch(current, init, custom, hooks?.request),
+        headersMs,
+        "No response received",
+      );
+    } catch (error) {
+      guard.finish();
+      throw guard.wrap(error, "send");
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    jar?.setFromResponse(current, raw.headers.getSetCookie());
+
+    if (
+      raw.status === 401 && digest !== null && auth !== null && !answeredChallenge &&
+      body.replayable && digest.challenge(current, raw.headers.get("www-authenticate"))
+    ) {
+      answeredChallenge = true;
+      discard(raw);
+      continue;
+    }
+
+    const location = follow && REDIRECTS.has(raw.status) ? raw.headers.get("location") : null;
+    if (location !== null) {
+      discard(raw);
+      const hopResponse = fromNative({
+        raw,
+        url: current.href,
+        request: info,
+        elapsed,
+        history: [],
+      });
+      attachBytes(hopResponse, EMPTY);
+      history ??= [];
+      history.push(hopResponse);
+      if (history.length > maxRedirects) {
+        guard.finish();
+        throw new TooManyRedirectsError(`Exceeded ${maxRedirects} redirects`, {
+          request: info,
+          response: hopResponse,
+          history,
+        });
+      }
+      let hop;
+      try {
+        hop = nextHop(raw.status, location, current, method);
+      } catch (error) {
+        guard.finish();
+        throw error;
+      }
+      if (hop.keepBody && !body.replayable && payload !== null) {
+        guard.finish();
+        throw new RequestError(
+          `Cannot follow the ${raw.status} redirect: the request body was a stream and is gone`,
+          { request: info },
+        );
+      }
+      stripHeaders(headers, hop, sensitive);
+      if (hop.crossOrigin) {
+        explicitCookie = null;
+        auth = null;
+      }
+      if (!hop.keepBody) payload = null;
+      current = hop.url;
+      method = hop.method;
+      info = new HopInfo(method, current);
+      guard.info = info;
+      answeredChallenge = false;
+      continue;
+    }
+
+    const response = fromNative({
+      raw,
+      url: current.href,
+      request: info,
+      elapsed,
+      history: history ?? [],
+    });
+    await readBody(response, raw, method, guard, { readMs, maxBytes, progress }, streamed);
+    return hooks?.response === undefined ? response : await runResponseHooks(response, hooks);
+  }
+}
+
+/** Reads (or, for `stream`, prepares to read) the body of the final response. */
+async function readBody(
+  response: Response,
+  raw: globalThis.Response,
+  method: string,
+  guard: CallGuard,
+  limits: BodyLimits,
+  streamed: boolean,
+): Promise<void> {
+  if (raw.body === null || method === "HEAD" || NO_BODY_STATUS.has(raw.status)) {
+    discard(raw);
+    attachBytes(response, EMPTY);
+    guard.finish();
+    return;
+  }
+  const length = raw.headers.has("content-encoding") ? null : contentLength(raw.headers);
+  if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {
+    discard(raw);
+    guard.finish();
+    throw new ContentTooLargeError(
+      `Response body is larger than max_bytes (${limits.maxBytes} bytes): ` +
+        `Content-Length is ${length}`,
+      { request: guard.info, response },
+    );
+  }
+  if (streamed) {
+    attachReader(response, new BodyReader(raw.body, guard, limits, length));
+    return;
+  }
+  if (
+    limits.readMs === null && limits.maxBytes === null && limits.progress === null &&
+    guard.signal === undefined
+  ) {
+    try {
+      attachBytes(response, new Uint8Array(await raw.arrayBuffer()));
+    } catch (error) {
+      throw guard.wrap(error, "body");
+    }
+    return;
+  }
+  attachBytes(response, await new BodyReader(raw.body, guard, limits, length).readAll());
+}
+
+function contentLength(headers: Headers): number | null {
+  const value = headers.get("content-length");
+  if (value === null || !/^\d{1,15}$/.test(value)) return null;
+  return Number(value);
+}
+
+async function runResponseHooks(response: Response, hooks: Hooks): Promise<Response> {
+  for (const hook of hooks.response ?? []) {
+    const replaced = await hook(response);
+    if (replaced !== undefined && replaced !== null) response = replaced;
+  }
+  return response;
+}
+
+/** `cookies` as a Cookie header value; names and values are checked like header values. */
+function cookiePairs(cookies: Record<string, string>, info: RequestInfo): string {
+  if (typeof cookies !== "object" || Array.isArray(cookies)) {
+    throw new TypeError("Invalid 'cookies': expected an object of name to value");
+  }
+  let text = "";
+  for (const name of Object.keys(cookies)) {
+    const value = cookies[name];
+    if (typeof value !== "string") {
+      throw new TypeError(`Invalid 'cookies': value of ${JSON.stringify(name)} must be a string`);
+    }
+    if (/[;=\s]/.test(name) || name === "") {
+      throw new TypeError(`Invalid 'cookies': ${JSON.stringify(name)} is not a cookie name`);
+    }
+    checkHeader("cookie", value, info);
+    if (value.includes(";")) {
+      throw new TypeError(`Invalid 'cookies': value of ${JSON.stringify(name)} contains ';'`);
+    }
+    text += `${text === "" ? "" : "; "}${name}=${value}`;
+  }
+  return text;
+}
+
+function sensitiveHeaders(value: unknown): readonly string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((name) => typeof name === "string")) {
+    throw new TypeError("Invalid 'sensitive_headers': expected an array of header names");
+  }
+  return value;
+}
+
+/** Options of the per-method helpers. */
+export type MethodOptions = RequestOptions;
+
+/**
+ * Sends a `HEAD` request. Redirects are not followed unless `allow_redirects` is true.
+ *
+ * @param url The URL.
+ * @param options The request options.
+ * @returns The response; its `content` is `""`.
+ *
+ * @example Check a resource without downloading it
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = () => new Response(null, { headers: { "content-length": "42" } });
+ * const r = await requests.head("http://example.test/big.bin", { fetch });
+ * assert.equal(r.content, "");
+ * ```
+ */
+export function head(url: string | URL, options?: MethodOptions): Promise<Response> {
+  return send("HEAD", url, options, null);
+}
+
+/**
+ * Sends a `GET` request.
+ *
+ * @param url The URL.
+ * @param options The request options.
+ * @returns The response.
+ *
+ * @example GET a JSON resource
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = () => Response.json({ ok: true });
+ * const r = await requests.get("http://example.test/get", { fetch });
+ * assert.equal(r.status_code, 200);
+ * assert.deepEqual(r.json(), { ok: true });
+ * ```
+ */
+export function get(url: string | URL, options?: MethodOptions): Promise<Response> {
+  return send("GET", url, options, null);
+}
+
+/**
+ * Sends a `POST` request.
+ *
+ * @param url The URL.
+ * @param options The request options; `data`, `json` or `files` carry the body.
+ * @returns The response.
+ *
+ * @example POST JSON
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = async (req: Request) => Response.json(await req.json());
+ * const r = await requests.post("http://example.test/post", { json: { id: 1 }, fetch });
+ * assert.deepEqual(r.json(), { id: 1 });
+ * ```
+ */
+export function post(url: string | URL, options?: MethodOptions): Promise<Response> {
+  return send("POST", url, options, null);
+}
+
+/**
+ * Sends a `PUT` request.
+ *
+ * @param url The URL.
+ * @param options The request options; `data` or `json` carry the new representation.
+ * @returns The response.
+ *
+ * @example Replace a resource
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = (req: Request) => new Response(req.method);
+ * const r = await requests.put("http://example.test/item/1", { data: "new", fetch });
+ * assert.equal(r.content, "PUT");
+ * ```
+ */
+export function put(url: string | URL, options?: MethodOptions): Promise<Response> {
+  return send("PUT", url, options, null);
+}
+
+/**
+ * Sends a `PATCH` request.
+ *
+ * @param url The URL.
+ * @param options The request options; `data` or `json` carry the change.
+ * @returns The response.
+ *
+ * @example Change part of a resource
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = (req: Request) => new Response(req.method);
+ * const r = await requests.patch("http://example.test/item/1", { json: { a: 1 }, fetch });
+ * assert.equal(r.content, "PATCH");
+ * ```
+ */
+export function patch(url: string | URL, options?: MethodOptions): Promise<Response> {
+  return send("PATCH", url, options, null);
+}
+
+/**
+ * Sends a `DELETE` request. Exported as `delete` too (`requests.delete(url)`).
+ *
+ * @param url The URL.
+ * @param options The request options.
+ * @returns The response.
+ *
+ * @example Delete a resource
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = (req: Request) => new Response(null, { status: 204 });
+ * const r = await requests.delete("http://example.test/item/1", { fetch });
+ * assert.equal(r.status_code, 204);
+ * ```
+ */
+export function del(url: string | URL, options?: MethodOptions): Promise<Response> {
+  return send("DELETE", url, options, null);
+}

@@ -1,0 +1,504 @@
+/**
+ * The {@linkcode Response} returned by every request: the seed's members (`status_code`,
+ * `reason`, `encoding`, `headers`, `content`, `json()`) decoded lazily, plus the streaming and
+ * convenience members of Python `requests`.
+ *
+ * @module
+ */
+
+import type { BodyReader } from "./_body_reader.ts";
+import { HTTPError, JSONDecodeError, type RequestInfo } from "./errors.ts";
+import { reasonPhrase } from "./_status.ts";
+
+const DEFAULT_ENCODING = "utf-8";
+const NO_REQUEST: RequestInfo = Object.freeze({ method: "", url: "" });
+const EMPTY = new Uint8Array(0);
+const NON_ASCII = /[^\x00-\x7f]/;
+const encoder = new TextEncoder();
+const decoders = new Map<string, TextDecoder>();
+
+/** A shared decoder for `label`; throws a RangeError for a label `TextDecoder` does not know. */
+function decoderFor(label: string): TextDecoder {
+  let decoder = decoders.get(label);
+  if (decoder === undefined) {
+    decoder = new TextDecoder(label);
+    if (decoders.size < 64) decoders.set(label, decoder);
+  }
+  return decoder;
+}
+
+/** The `charset` of a Content-Type value, when `TextDecoder` knows it. */
+function charsetOf(contentType: string | null): string | null {
+  if (contentType === null) return null;
+  const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
+  const label = match?.[1] ?? match?.[2];
+  if (!label) return null;
+  try {
+    decoderFor(label);
+    return label;
+  } catch {
+    return null;
+  }
+}
+
+/** Latin-1 text (a header ByteString) back to the bytes it stands for. */
+function latin1Bytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** Complete lines of `text` (without endings) and the unfinished rest. */
+function splitLines(text: string): [string[], string] {
+  const lines: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lines.push(text.slice(start, i));
+      start = i + 1;
+    } else if (c === 13) {
+      if (i + 1 === text.length) break; // a CR at the end may be half of a CRLF
+      lines.push(text.slice(start, i));
+      start = text.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
+      if (start === i + 2) i++;
+    }
+  }
+  return [lines, text.slice(start)];
+}
+
+/** One entry of {@linkcode Response.links}: the target and the parameters of a `Link` value. */
+export interface Link {
+  /** The target URL, as sent. */
+  url: string;
+  /** Every other parameter (`rel`, `title`, ...), unquoted. */
+  [param: string]: string;
+}
+
+/** How a response arrived; set by the request machinery, never by users. */
+interface Arrival {
+  raw: globalThis.Response;
+  url: string;
+  request: RequestInfo;
+  elapsed: number;
+  history: Response[];
+}
+
+/** @internal Builds a Response around a native one; the body is attached with `attachBody`. */
+export let fromNative: (arrival: Arrival) => Response;
+/** @internal Gives a Response its buffered body. */
+export let attachBytes: (response: Response, bytes: Uint8Array) => void;
+/** @internal Gives a Response its unread streamed body. */
+export let attachReader: (response: Response, reader: BodyReader) => void;
+
+/**
+ * An HTTP response. Returned by every request; also constructible for tests and mocks with the
+ * seed's signature.
+ *
+ * The header block and the body are decoded only when read, with {@linkcode Response.encoding},
+ * and cached until the encoding changes.
+ *
+ * @example A response built by hand
+ * ```ts
+ * import { Response } from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const r = new Response(200, "OK", "content-type: application/json", '{"id": 1}');
+ * assert.equal(r.status_code, 200);
+ * assert.deepEqual(r.json(), { id: 1 });
+ * ```
+ */
+export class Response {
+  /** The HTTP status code. */
+  status_code: number;
+  /** The reason phrase: the server's, or the standard one for the code where none was given. */
+  reason: string;
+  /** The final URL, with credentials removed. `""` for a response built by hand. */
+  url = "";
+  /** The redirect responses that led here, oldest first. */
+  history: Response[] = [];
+  /** Seconds from sending the request to the arrival of the response headers. */
+  elapsed = 0;
+  #raw: globalThis.Response | null = null;
+  #request: RequestInfo = NO_REQUEST;
+  #headerInit: string | Uint8Array | null;
+  #encoding: string | null = null;
+  #body: Uint8Array | null;
+  #contentInit: string | null = null;
+  #reader: BodyReader | null = null;
+  #headersCache: string | null = null;
+  #headersCacheEncoding = "";
+  #contentCache: string | null = null;
+  #contentCacheEncoding = "";
+
+  static {
+    fromNative = (arrival) => {
+      const { raw } = arrival;
+      const response = new Response(raw.status, raw.statusText || reasonPhrase(raw.status));
+      response.#raw = raw;
+      response.#request = arrival.request;
+      response.url = arrival.url;
+      response.elapsed = arrival.elapsed;
+      response.history = arrival.history;
+      return response;
+    };
+    attachBytes = (response, bytes) => {
+      response.#body = bytes;
+    };
+    attachReader = (response, reader) => {
+      response.#reader = reader;
+    };
+  }
+
+  /**
+   * Builds a response by hand (for tests and mocks).
+   *
+   * @param code The HTTP status code.
+   * @param reason The reason phrase; `""` takes the standard one for the code.
+   * @param headers The header block, `name: value` lines joined by CRLF, as text or bytes.
+   * @param content The body, as text (kept as given) or bytes (decoded with `encoding`).
+   */
+  constructor(
+    code: number,
+    reason: string,
+    headers: Uint8Array | string | null = null,
+    content: Uint8Array | string | null = null,
+  ) {
+    if (!Number.isInteger(code) || code < 0 || code > 999) {
+      throw new TypeError(`Invalid 'code': expected an integer status code, got ${String(code)}`);
+    }
+    if (typeof reason !== "string") throw new TypeError("Invalid 'reason': expected a string");
+    if (headers !== null && typeof headers !== "string" && !(headers instanceof Uint8Array)) {
+      throw new TypeError("Invalid 'headers': expected a string, Uint8Array or null");
+    }
+    if (content !== null && typeof content !== "string" && !(content instanceof Uint8Array)) {
+      throw new TypeError("Invalid 'content': expected a string, Uint8Array or null");
+    }
+    this.status_code = code;
+    this.reason = reason || reasonPhrase(code);
+    this.#headerInit = headers;
+    if (typeof content === "string") {
+      this.#contentInit = content;
+      this.#body = null;
+    } else {
+      this.#body = content ?? EMPTY;
+    }
+  }
+
+  /** The platform's native `Response` of the last hop, or null for one built by hand. */
+  get raw(): globalThis.Response | null {
+    return this.#raw;
+  }
+
+  /** True when `status_code` is below 400 (as in Python `requests`). */
+  get ok(): boolean {
+    return this.status_code < 400;
+  }
+
+  /**
+   * The text encoding used by `headers`, `content`, `text` and `iter_lines()`. Defaults to the
+   * `charset` of Content-Type when `TextDecoder` knows it, else `"utf-8"`.
+   */
+  get encoding(): string {
+    return this.#encoding ??= charsetOf(this.#header("content-type")) ?? DEFAULT_ENCODING;
+  }
+
+  /** Sets the encoding; a label `TextDecoder` does not know throws a RangeError at once. */
+  set encoding(label: string) {
+    if (typeof label !== "string") {
+      throw new TypeError("Invalid 'encoding': expected a string such as \"utf-8\"");
+    }
+    try {
+      decoderFor(label);
+    } catch (cause) {
+      throw new RangeError(`Unknown encoding ${JSON.stringify(label)}`, { cause });
+    }
+    this.#encoding = label;
+  }
+
+  /**
+   * The header block: one `name: value` line per field joined by CRLF, no status line and no
+   * trailing CRLF. Each `Set-Cookie` is its own line.
+   */
+  get headers(): string {
+    const encoding = this.encoding;
+    if (this.#headersCache !== null && this.#headersCacheEncoding === encoding) {
+      return this.#headersCache;
+    }
+    let text: string;
+    if (this.#raw !== null) {
+      let block = "";
+      for (const [name, value] of this.#raw.headers) {
+        block += block === "" ? `${name}: ${value}` : `\r\n${name}: ${value}`;
+      }
+      text = NON_ASCII.test(block) ? decoderFor(encoding).decode(latin1Bytes(block)) : block;
+    } else if (this.#headerInit instanceof Uint8Array) {
+      text = decoderFor(encoding).decode(this.#headerInit);
+    } else {
+      text = this.#headerInit ?? "";
+    }
+    this.#headersCache = text;
+    this.#headersCacheEncoding = encoding;
+    return text;
+  }
+
+  /** The body decoded with `encoding`; undecodable bytes become U+FFFD. */
+  get content(): string {
+    if (this.#contentInit !== null) return this.#contentInit;
+    const encoding = this.encoding;
+    if (this.#contentCache !== null && this.#contentCacheEncoding === encoding) {
+      return this.#contentCache;
+    }
+    const text = decoderFor(encoding).decode(this.#buffered("content"));
+    this.#contentCache = text;
+    this.#contentCacheEncoding = encoding;
+    return text;
+  }
+
+  /** The body decoded with `encoding`: the same as `content`. */
+  get text(): string {
+    return this.content;
+  }
+
+  /** The body as bytes, exactly as received (after transfer decompression). */
+  get bytes(): Uint8Array {
+    if (this.#contentInit !== null) {
+      this.#body ??= encoder.encode(this.#contentInit);
+      return this.#body;
+    }
+    return this.#buffered("bytes");
+  }
+
+  /**
+   * Parses the body as JSON.
+   *
+   * @returns The parsed value.
+   * @throws {JSONDecodeError} When the body is empty or not valid JSON.
+   */
+  json(): unknown {
+    const text = this.content;
+    try {
+      return JSON.parse(text);
+    } catch (cause) {
+      const type = this.#header("content-type") ?? "none";
+      const start = text.length > 80 ? `${text.slice(0, 80)}...` : text;
+      throw new JSONDecodeError(
+        text === ""
+          ? `Response body is empty, not JSON (${this.status_code} ${this.reason}, content type ${
+            JSON.stringify(type)
+          })`
+          : `Response body is not valid JSON (${this.status_code} ${this.reason}, content type ${
+            JSON.stringify(type)
+          }, body ${JSON.stringify(start)})`,
+        { request: this.#request, response: this, cause },
+      );
+    }
+  }
+
+  /** The cookies this response set: name to value, from its `Set-Cookie` headers. */
+  get cookies(): Record<string, string> {
+    const jar: Record<string, string> = Object.create(null);
+    for (const line of this.#headerAll("set-cookie")) {
+      const pair = line.split(";", 1)[0];
+      const eq = pair.indexOf("=");
+      if (eq > 0) jar[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+    }
+    return jar;
+  }
+
+  /**
+   * The parsed `Link` header, keyed by `rel` (or by URL when a link has no `rel`), as in
+   * Python `requests`.
+   */
+  get links(): Record<string, Link> {
+    const links: Record<string, Link> = Object.create(null);
+    const header = this.#header("link");
+    if (header === null) return links;
+    for (const entry of header.match(/<[^>]*>(?:\s*;\s*[^,;=]+(?:=(?:"[^"]*"|[^,;]*))?)*/g) ?? []) {
+      const close = entry.indexOf(">");
+      const link: Link = Object.create(null);
+      link.url = entry.slice(1, close);
+      for (
+        const param of entry.slice(close + 1).matchAll(
+          /;\s*([^=;\s]+)\s*(?:=\s*(?:"([^"]*)"|([^;]*)))?/g,
+        )
+      ) {
+        link[param[1].toLowerCase()] = (param[2] ?? param[3] ?? "").trim();
+      }
+      links[link.rel ?? link.url] = link;
+    }
+    return links;
+  }
+
+  /**
+   * Throws an {@linkcode HTTPError} when the status is 4xx or 5xx.
+   *
+   * @returns This response, for chaining, when the status is below 400.
+   * @throws {HTTPError} Carrying this response.
+   */
+  raise_for_status(): this {
+    const code = this.status_code;
+    if (code >= 400 && code < 600) {
+      const kind = code < 500 ? "Client Error" : "Server Error";
+      throw new HTTPError(`${code} ${kind}: ${this.reason}`, {
+        request: this.#request,
+        response: this,
+      });
+    }
+    return this;
+  }
+
+  /**
+   * Reads a streamed body to the end and keeps it, so `content`, `json()` and `bytes` work.
+   * On a buffered response it returns the body at once.
+   *
+   * @returns The body bytes.
+   */
+  async read(): Promise<Uint8Array> {
+    if (this.#reader !== null) {
+      const reader = this.#reader;
+      this.#reader = null;
+      this.#body = await reader.readAll();
+      return this.#body;
+    }
+    return this.#buffered("read()");
+  }
+
+  /**
+   * The body in chunks, as they arrive for a streamed response (never buffered whole).
+   *
+   * @param chunk_size When given, every chunk but the last has exactly this many bytes.
+   * @returns An async iterable of byte chunks.
+   */
+  async *iter_content(chunk_size?: number | null): AsyncGenerator<Uint8Array, void, undefined> {
+    if (
+      chunk_size !== undefined && chunk_size !== null &&
+      (!Number.isInteger(chunk_size) || chunk_size < 1)
+    ) {
+      throw new TypeError("Invalid 'chunk_size': expected a positive integer");
+    }
+    const size = chunk_size ?? null;
+    if (this.#reader === null) {
+      const body = this.#buffered("iter_content()");
+      if (size === null) {
+        if (body.byteLength > 0) yield body;
+        return;
+      }
+      for (let i = 0; i < body.byteLength; i += size) yield body.subarray(i, i + size);
+      return;
+    }
+    const reader = this.#reader;
+    this.#reader = null;
+    try {
+      if (size === null) {
+        for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
+          yield chunk;
+        }
+        return;
+      }
+      let pending: Uint8Array | null = null;
+      let filled = 0;
+      for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
+        let offset = 0;
+        if (pending !== null) {
+          const take = Math.min(size - filled, chunk.byteLength);
+          pending.set(chunk.subarray(0, take), filled);
+          filled += take;
+          offset = take;
+          if (filled < size) continue;
+          yield pending;
+          pending = null;
+        }
+        while (chunk.byteLength - offset >= size) {
+          yield chunk.subarray(offset, offset + size);
+          offset += size;
+        }
+        if (offset < chunk.byteLength) {
+          pending = new Uint8Array(size);
+          pending.set(chunk.subarray(offset));
+          filled = chunk.byteLength - offset;
+        }
+      }
+      if (pending !== null) yield pending.subarray(0, filled);
+    } finally {
+      reader.cancel();
+    }
+  }
+
+  /**
+   * The body as lines decoded with `encoding`, without their line endings (`\n`, `\r\n` or
+   * `\r`), as they arrive for a streamed response.
+   *
+   * @returns An async iterable of lines.
+   */
+  async *iter_lines(): AsyncGenerator<string, void, undefined> {
+    const decoder = new TextDecoder(this.encoding);
+    let carry = "";
+    for await (const chunk of this.iter_content()) {
+      const [lines, rest] = splitLines(carry + decoder.decode(chunk, { stream: true }));
+      yield* lines;
+      carry = rest;
+    }
+    const [lines, rest] = splitLines(carry + decoder.decode());
+    yield* lines;
+    if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+  }
+
+  /** Releases the connection of an unread streamed body. Safe to call more than once. */
+  close(): void {
+    if (this.#reader !== null) {
+      this.#reader.cancel();
+      this.#reader = null;
+    }
+  }
+
+  /** Same as {@linkcode Response.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  /** `<Response [200]>`, as in Python `requests`. */
+  toString(): string {
+    return `<Response [${this.status_code}]>`;
+  }
+
+  #buffered(member: string): Uint8Array {
+    if (this.#body !== null) return this.#body;
+    if (this.#reader !== null) {
+      throw new TypeError(
+        `Cannot read '${member}' of a streamed response: call 'await r.read()' first, ` +
+          "or iterate it with 'r.iter_content()'",
+      );
+    }
+    throw new TypeError(
+      `Cannot read '${member}': the streamed body was already consumed or closed`,
+    );
+  }
+
+  #header(name: string): string | null {
+    if (this.#raw !== null) return this.#raw.headers.get(name);
+    const values = this.#headerAll(name);
+    return values.length === 0 ? null : values.join(", ");
+  }
+
+  #headerAll(name: string): string[] {
+    if (this.#raw !== null) {
+      return name === "set-cookie"
+        ? this.#raw.headers.getSetCookie()
+        : [this.#raw.headers.get(name) ?? ""].filter(Boolean);
+    }
+    const values: string[] = [];
+    const init = this.#headerInit ?? "";
+    const block = typeof init === "string"
+      ? init
+      : decoderFor(this.#encoding ?? DEFAULT_ENCODING).decode(init);
+    for (const line of block.split(/\r?\n/)) {
+      const colon = line.indexOf(":");
+      if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) {
+        values.push(line.slice(colon + 1).trim());
+      }
+    }
+    return values;
+  }
+}
