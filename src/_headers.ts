@@ -10,7 +10,7 @@ export type HeaderInput =
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;
-const NON_LATIN1 = /[^\x00-\xff]/;
+const NON_LATIN1 = /[\u0100-\uffff]/;
 const encoder = new TextEncoder();
 
 /** A header value as the ByteString `Headers` wants: text beyond Latin-1 is sent as UTF-8. */

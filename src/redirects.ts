@@ -29,11 +29,6 @@ export interface NextHop {
  */
 export function nextHop(status: number, location: string, from: URL, method: string): NextHop {
   const request = { method, url: redactUrl(from) };
-  if (/[\0-\x1f]/.test(location)) {
-    throw new InvalidURLError("Redirect refused: the Location header has control characters", {
-      request,
-    });
-  }
   let url: URL;
   try {
     url = parseTarget(location, method, from).url;

@@ -13,7 +13,7 @@ import { reasonPhrase } from "./_status.ts";
 const DEFAULT_ENCODING = "utf-8";
 const NO_REQUEST: RequestInfo = Object.freeze({ method: "", url: "" });
 const EMPTY = new Uint8Array(0);
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const encoder = new TextEncoder();
 const decoders = new Map<string, TextDecoder>();
 
