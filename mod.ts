@@ -7,9 +7,13 @@
  * import * as requests from "@requests/requests";
  * import assert from "node:assert/strict";
  *
- * // An in-process web handler stands in for a server here; pass a real URL and drop `fetch`.
+ * // An in-process web handler stands in for a server here; with a real URL, drop `fetch`.
  * const fetch = async (req: Request) =>
- *   Response.json({ method: req.method, source: req.headers.get("x-source"), body: await req.text() });
+ *   globalThis.Response.json({
+ *     method: req.method,
+ *     source: req.headers.get("x-source"),
+ *     body: await req.text(),
+ *   });
  *
  * const r = await requests.post("http://example.test/post", {
  *   json: { id: 1, value: 42 },

@@ -1,0 +1,156 @@
+// Runs the whole suite on Deno and on Bun and prints one line with the totals:
+//   deno task test            (or: npx -y deno@2 task test)
+// Starts a real httpbin on loopback for the interop tests when one can be had and HTTPBIN_URL
+// is not set; without it those tests say loudly that they skipped.
+
+const root = new URL("..", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+interface Tally {
+  runtime: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  ok: boolean;
+}
+
+async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function works(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts httpbin under gunicorn when Debian's python3-httpbin and gunicorn are installed. */
+async function startHttpbin(): Promise<{ url: string; stop(): Promise<void> } | null> {
+  for (const python of ["/usr/bin/python3", "python3"]) {
+    if (!await works(python, ["-c", "import httpbin, gunicorn"])) continue;
+    const port = await freePort();
+    const child = new Deno.Command(python, {
+      args: ["-m", "gunicorn", "-b", `127.0.0.1:${port}`, "--threads", "16", "httpbin:app"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const url = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+    };
+    for (let i = 0; i < 100; i++) {
+      try {
+        const res = await fetch(`${url}/get`);
+        await res.body?.cancel();
+        if (res.ok) return { url, stop };
+      } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await stop();
+    console.error(`httpbin did not start on ${url}`);
+  }
+  return null;
+}
+
+/** Runs a command, streaming its output, and returns what it printed. */
+async function run(cmd: string, args: string[], env: Record<string, string>): Promise<
+  { code: number; text: string }
+> {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: root,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: typeof Deno.stdout) => {
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      await sink.write(chunk);
+    }
+  };
+  await Promise.all([pump(child.stdout, Deno.stdout), pump(child.stderr, Deno.stderr)]);
+  return { code: (await child.status).code, text };
+}
+
+// deno-lint-ignore no-control-regex
+const strip = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+
+function number(text: string, pattern: RegExp): number {
+  const matches = [...text.matchAll(pattern)];
+  return matches.length === 0 ? 0 : Number(matches[matches.length - 1][1]);
+}
+
+async function bunCommand(): Promise<[string, string[]]> {
+  if (await works("bun", ["--version"])) return ["bun", []];
+  return ["npx", ["-y", "bun@1"]];
+}
+
+const only = Deno.args[0]; // "deno" or "bun" to run one runtime
+const env: Record<string, string> = { NO_COLOR: "1" };
+let httpbin: Awaited<ReturnType<typeof startHttpbin>> = null;
+if (!Deno.env.get("HTTPBIN_URL")) {
+  httpbin = await startHttpbin();
+  if (httpbin !== null) {
+    env.HTTPBIN_URL = httpbin.url;
+    console.log(`httpbin: ${httpbin.url}`);
+  } else {
+    console.log("httpbin: not available (install python3-httpbin and gunicorn)");
+  }
+}
+
+const tallies: Tally[] = [];
+try {
+  if (only === undefined || only === "deno") {
+    const { code, text } = await run(
+      Deno.execPath(),
+      ["test", "-A", "--doc", "tests/", "mod.ts", "src/"],
+      env,
+    );
+    const plain = strip(text);
+    tallies.push({
+      runtime: "deno",
+      passed: number(plain, /(\d+) passed/g),
+      failed: number(plain, /(\d+) failed/g),
+      skipped: number(plain, /(\d+) ignored/g),
+      ok: code === 0,
+    });
+  }
+  if (only === undefined || only === "bun") {
+    const [cmd, pre] = await bunCommand();
+    const { code, text } = await run(cmd, [...pre, "test", "--timeout", "60000", "tests/"], env);
+    const plain = strip(text);
+    tallies.push({
+      runtime: "bun",
+      passed: number(plain, /^\s*(\d+) pass$/gm),
+      failed: number(plain, /^\s*(\d+) fail$/gm),
+      skipped: number(plain, /^\s*(\d+) skip$/gm),
+      ok: code === 0,
+    });
+  }
+} finally {
+  await httpbin?.stop();
+}
+
+let passed = 0;
+let failed = 0;
+console.log("");
+for (const t of tallies) {
+  // A runner that exits non-zero with no failed test counted still failed (e.g. a crash).
+  const runFailed = t.failed === 0 && !t.ok ? 1 : t.failed;
+  console.log(`${t.runtime}: ${t.passed} passed, ${runFailed} failed, ${t.skipped} skipped`);
+  passed += t.passed;
+  failed += runFailed;
+}
+console.log(`${passed} passed, ${failed} failed`);
+Deno.exit(failed === 0 && passed > 0 ? 0 : 1);

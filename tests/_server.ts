@@ -1,0 +1,231 @@
+// Test servers: an in-process web-standard server (Deno.serve or Bun.serve) with an echo
+// handler and a few routes, a raw node:net server that scripts exact bytes, and httpbin's URL.
+
+import net from "node:net";
+import process from "node:process";
+
+/** A running test server. */
+export interface TestServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** Requests handled so far. */
+  readonly hits: number;
+  close(): Promise<void>;
+}
+
+type Handler = (req: Request) => Response | Promise<Response>;
+type DenoServe = (
+  options: { port: number; hostname: string; onListen?: () => void },
+  handler: Handler,
+) => { addr: { port: number }; shutdown(): Promise<void> };
+type BunServe = (
+  options: { port: number; hostname: string; fetch: Handler; idleTimeout?: number },
+) => { port: number; stop(force?: boolean): Promise<void> | void };
+
+const runtime = globalThis as unknown as {
+  Deno?: { serve: DenoServe };
+  Bun?: { serve: BunServe };
+};
+
+/** Serves `handler` on 127.0.0.1 with a free port. */
+export function serve(handler: Handler = echo): TestServer {
+  let hits = 0;
+  const counted: Handler = (req) => {
+    hits++;
+    return handler(req);
+  };
+  if (runtime.Deno !== undefined) {
+    const server = runtime.Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, counted);
+    return {
+      url: `http://127.0.0.1:${server.addr.port}`,
+      get hits() {
+        return hits;
+      },
+      close: () => server.shutdown(),
+    };
+  }
+  if (runtime.Bun !== undefined) {
+    const server = runtime.Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: counted,
+      idleTimeout: 0,
+    });
+    return {
+      url: `http://127.0.0.1:${server.port}`,
+      get hits() {
+        return hits;
+      },
+      close: async () => {
+        await server.stop(true);
+      },
+    };
+  }
+  throw new Error("The test server needs Deno.serve or Bun.serve");
+}
+
+const encoder = new TextEncoder();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+/** What the echo route reports about a request. */
+export interface Echo {
+  method: string;
+  url: string;
+  path: string;
+  query: [string, string][];
+  headers: [string, string][];
+  body: string;
+  body_base64: string;
+  body_length: number;
+}
+
+/**
+ * The default handler. Routes:
+ * - `/status/:code` that status, body "status"
+ * - `/redirect/:code?to=URL` a redirect
+ * - `/bytes/:n` n bytes (value i % 256)
+ * - `/slow/:ms` headers after a delay
+ * - `/drip/:n/:ms` n chunks of "x", one every ms
+ * - `/headers?name=value...` those response headers (repeatable)
+ * - `/json?text=...` text sent as application/json
+ * - anything else: an Echo of the request as JSON.
+ */
+export async function echo(req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  const parts = url.pathname.split("/").filter(Boolean);
+  switch (parts[0]) {
+    case "status":
+      return new Response("status", { status: Number(parts[1]) });
+    case "redirect": {
+      const to = url.searchParams.get("to") ?? "/echo";
+      return new Response(null, { status: Number(parts[1]), headers: { location: to } });
+    }
+    case "bytes": {
+      const n = Number(parts[1]);
+      const body = new Uint8Array(n);
+      for (let i = 0; i < n; i++) body[i] = i % 256;
+      return new Response(body, { headers: { "content-type": "application/octet-stream" } });
+    }
+    case "slow":
+      await sleep(Number(parts[1]));
+      return new Response("slow");
+    case "drip": {
+      const n = Number(parts[1]);
+      const ms = Number(parts[2]);
+      let sent = 0;
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (sent === n) return controller.close();
+            await sleep(ms);
+            sent++;
+            controller.enqueue(encoder.encode("x"));
+          },
+        }),
+      );
+    }
+    case "headers": {
+      const headers = new Headers();
+      for (const [name, value] of url.searchParams) headers.append(name, value);
+      return new Response("headers", { headers });
+    }
+    case "json":
+      return new Response(url.searchParams.get("text") ?? "", {
+        headers: { "content-type": "application/json" },
+      });
+  }
+  const body = new Uint8Array(await req.arrayBuffer());
+  const report: Echo = {
+    method: req.method,
+    url: req.url,
+    path: url.pathname,
+    query: [...url.searchParams],
+    headers: [...req.headers],
+    body: new TextDecoder().decode(body),
+    body_base64: base64(body),
+    body_length: body.byteLength,
+  };
+  return Response.json(report);
+}
+
+/** A header of an Echo, or null. */
+export function header(echoed: Echo, name: string): string | null {
+  const found = echoed.headers.find(([n]) => n === name.toLowerCase());
+  return found === undefined ? null : found[1];
+}
+
+/** A raw TCP server that scripts exact bytes, counting connections. */
+export interface RawServer {
+  url: string;
+  port: number;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Sockets still open. */
+  readonly open: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a node:net server on 127.0.0.1; `onRequest` gets each socket and the first request
+ * head (up to the blank line) once it has arrived.
+ */
+export function rawServer(
+  onRequest: (socket: net.Socket, head: string) => void,
+): Promise<RawServer> {
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    let head = "";
+    const onData = (chunk: Uint8Array) => {
+      head += new TextDecoder("latin1").decode(chunk);
+      const end = head.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        socket.off("data", onData);
+        onRequest(socket, head.slice(0, end));
+      }
+    };
+    socket.on("data", onData);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        port,
+        get connections() {
+          return connections;
+        },
+        get open() {
+          return sockets.size;
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            for (const socket of sockets) socket.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+/** The real httpbin's base URL, when the runner started one (HTTPBIN_URL). */
+export const HTTPBIN: string | undefined = process.env.HTTPBIN_URL || undefined;
+
+/** A port with nothing listening on it. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
