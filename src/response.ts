@@ -136,6 +136,7 @@ export class Response {
       const { raw } = arrival;
       const response = new Response(raw.status, raw.statusText || reasonPhrase(raw.status));
       response.#raw = raw;
+      response.#body = null;
       response.#request = arrival.request;
       response.url = arrival.url;
       response.elapsed = arrival.elapsed;

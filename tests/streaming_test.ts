@@ -1,0 +1,284 @@
+// stream, timeouts, total_timeout, signal, progress, max_bytes, params, cookies and the
+// typed errors of broken connections.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type net from "node:net";
+import * as requests from "../mod.ts";
+import {
+  closedPort,
+  type Echo,
+  header,
+  type RawServer,
+  rawServer,
+  serve,
+  type TestServer,
+} from "./_server.ts";
+
+let server: TestServer;
+let raw: RawServer;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Raw routes: exact bytes for broken and slow servers. */
+const routes: Record<string, (socket: net.Socket) => void> = {
+  "/truncated": (s) => {
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part");
+    setTimeout(() => s.destroy(), 20);
+  },
+  "/chunked-cut": (s) => {
+    s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    setTimeout(() => s.destroy(), 20);
+  },
+  "/reset": (s) => s.resetAndDestroy(),
+  "/silent": () => {},
+  "/endless": (s) => {
+    s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const chunk = `4000\r\n${"x".repeat(0x4000)}\r\n`;
+    const timer = setInterval(() => {
+      if (s.destroyed) return clearInterval(timer);
+      s.write(chunk);
+    }, 1);
+    s.on("close", () => clearInterval(timer));
+  },
+  "/trickle": (s) => {
+    s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const timer = setInterval(() => {
+      if (s.destroyed) return clearInterval(timer);
+      s.write("1\r\nx\r\n");
+    }, 50);
+    s.on("close", () => clearInterval(timer));
+  },
+  "/huge-length": (s) => {
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\nabc");
+  },
+};
+
+before(async () => {
+  server = serve();
+  raw = await rawServer((socket, head) => {
+    const path = head.split(" ")[1];
+    (routes[path] ?? ((s) => s.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")))(
+      socket,
+    );
+  });
+});
+after(async () => {
+  await server.close();
+  await raw.close();
+});
+
+test("stream: true resolves at the headers; content before read() says what to do", async () => {
+  const r = await requests.get(`${server.url}/bytes/1000`, { stream: true });
+  assert.equal(r.status_code, 200);
+  assert.throws(() => r.content, /Cannot read 'content' of a streamed response.*r\.read\(\)/);
+  assert.throws(() => r.json(), /Cannot read/);
+  assert.throws(() => r.bytes, /Cannot read 'bytes'/);
+  const bytes = await r.read();
+  assert.equal(bytes.byteLength, 1000);
+  assert.equal(r.bytes[999], 999 % 256);
+  assert.equal(r.content.length > 0, true);
+});
+
+test("iter_content() yields chunks as they arrive, not after the whole body", async () => {
+  const started = performance.now();
+  const r = await requests.get(`${server.url}/drip/5/60`, { stream: true });
+  const times: number[] = [];
+  let total = 0;
+  for await (const chunk of r.iter_content()) {
+    times.push(performance.now() - started);
+    total += chunk.byteLength;
+  }
+  assert.equal(total, 5);
+  assert.ok(times.length >= 2, `chunks: ${times.length}`);
+  assert.ok(times[0] < times[times.length - 1] - 100, `first ${times[0]} last ${times.at(-1)}`);
+  assert.throws(() => r.content, /already consumed/);
+});
+
+test("iter_content(chunk_size) re-chunks a streamed body exactly", async () => {
+  const r = await requests.get(`${server.url}/bytes/100000`, { stream: true });
+  const sizes: number[] = [];
+  let expected = 0;
+  for await (const chunk of r.iter_content(30000)) {
+    sizes.push(chunk.byteLength);
+    for (const byte of chunk) assert.equal(byte, expected++ % 256);
+  }
+  assert.deepEqual(sizes, [30000, 30000, 30000, 10000]);
+});
+
+test("iter_lines() splits a streamed body across chunk boundaries", async () => {
+  const body = ["alpha\r", "\nbeta\n", "gam", "ma\r\n", "\n", "last"];
+  const handler = serve(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        async start(c) {
+          for (const piece of body) {
+            c.enqueue(new TextEncoder().encode(piece));
+            await sleep(5);
+          }
+          c.close();
+        },
+      }),
+    )
+  );
+  try {
+    const r = await requests.get(handler.url, { stream: true });
+    const lines: string[] = [];
+    for await (const line of r.iter_lines()) lines.push(line);
+    assert.deepEqual(lines, ["alpha", "beta", "gamma", "", "last"]);
+  } finally {
+    await handler.close();
+  }
+});
+
+test("close() on an unread streamed body releases the connection", async () => {
+  const before = raw.open;
+  const r = await requests.get(`${raw.url}/endless`, { stream: true });
+  assert.equal(raw.open, before + 1);
+  r.close();
+  r.close();
+  for (let i = 0; i < 100 && raw.open > before; i++) await sleep(10);
+  assert.equal(raw.open, before);
+});
+
+test("await using closes a streamed response", async () => {
+  const before = raw.open;
+  {
+    await using r = await requests.get(`${raw.url}/endless`, { stream: true });
+    assert.equal(r.status_code, 200);
+  }
+  for (let i = 0; i < 100 && raw.open > before; i++) await sleep(10);
+  assert.equal(raw.open, before);
+});
+
+test("timeout bounds the wait for the headers", async () => {
+  const started = performance.now();
+  const error = await requests.get(`${raw.url}/silent`, { timeout: 0.2 }).catch((e) => e);
+  const took = performance.now() - started;
+  assert.ok(error instanceof requests.TimeoutError, String(error));
+  assert.match(error.message, /No response received within 0\.2 s: GET http/);
+  assert.ok(took >= 150 && took < 2000, `took ${took} ms`);
+});
+
+test("timeout as [connect, read] bounds each read of the body", async () => {
+  const error = await requests.get(`${server.url}/drip/3/400`, { timeout: [1, 0.1] }).catch((
+    e,
+  ) => e);
+  assert.ok(error instanceof requests.TimeoutError, String(error));
+  assert.match(error.message, /No data received within 0\.1 s/);
+  const r = await requests.get(`${server.url}/drip/3/20`, { timeout: [1, 0.5] });
+  assert.equal(r.content, "xxx");
+});
+
+test("total_timeout stops a trickle that never trips the read timeout", async () => {
+  const started = performance.now();
+  const error = await requests.get(`${raw.url}/trickle`, { timeout: 1, total_timeout: 0.4 })
+    .catch((e) => e);
+  const took = performance.now() - started;
+  assert.ok(error instanceof requests.TimeoutError, String(error));
+  assert.match(error.message, /total_timeout \(0\.4 s\)/);
+  assert.ok(took < 3000, `took ${took} ms`);
+});
+
+test("total_timeout covers a streamed body read later", async () => {
+  const r = await requests.get(`${raw.url}/trickle`, { stream: true, total_timeout: 0.3 });
+  await assert.rejects(r.read(), requests.TimeoutError);
+});
+
+test("a fast request is not disturbed by its timeouts", async () => {
+  const r = await requests.get(`${server.url}/echo`, { timeout: 5, total_timeout: 5 });
+  assert.equal(r.status_code, 200);
+});
+
+test("signal aborts with the signal's reason", async () => {
+  const controller = new AbortController();
+  const reason = new Error("user gave up");
+  setTimeout(() => controller.abort(reason), 50);
+  const error = await requests.get(`${raw.url}/silent`, { signal: controller.signal }).catch((
+    e,
+  ) => e);
+  assert.equal(error, reason);
+  const before = raw.connections;
+  const early = await requests.get(raw.url, { signal: AbortSignal.abort(reason) }).catch((e) => e);
+  assert.equal(early, reason);
+  assert.equal(raw.connections, before);
+});
+
+test("progress reports bytes as they arrive with the expected total", async () => {
+  const calls: [number, number | null][] = [];
+  const r = await requests.get(`${server.url}/bytes/200000`, {
+    progress: (loaded, total) => calls.push([loaded, total]),
+  });
+  assert.equal(r.bytes.byteLength, 200000);
+  assert.ok(calls.length >= 1);
+  assert.deepEqual(calls.at(-1), [200000, 200000]);
+  for (let i = 1; i < calls.length; i++) assert.ok(calls[i][0] > calls[i - 1][0]);
+});
+
+test("max_bytes refuses a declared Content-Length at once", async () => {
+  const error = await requests.get(`${raw.url}/huge-length`, { max_bytes: 1000 }).catch((e) => e);
+  assert.ok(error instanceof requests.ContentTooLargeError, String(error));
+  assert.match(error.message, /Content-Length is 10000000000/);
+});
+
+test("max_bytes cancels an endless body instead of draining it", async () => {
+  const before = raw.open;
+  const error = await requests.get(`${raw.url}/endless`, { max_bytes: 100_000 }).catch((e) => e);
+  assert.ok(error instanceof requests.ContentTooLargeError, String(error));
+  for (let i = 0; i < 100 && raw.open > before; i++) await sleep(10);
+  assert.equal(raw.open, before);
+  const streamed = await requests.get(`${raw.url}/endless`, { max_bytes: 50_000, stream: true });
+  await assert.rejects(async () => {
+    for await (const _ of streamed.iter_content()) { /* read on */ }
+  }, requests.ContentTooLargeError);
+});
+
+test("max_bytes lets a body of exactly that size through", async () => {
+  const r = await requests.get(`${server.url}/bytes/5000`, { max_bytes: 5000 });
+  assert.equal(r.bytes.byteLength, 5000);
+});
+
+test("params are appended to the query exactly as Python requests encodes them", async () => {
+  const r = await requests.get(`${server.url}/p?keep=a%20b`, {
+    params: { q: "a b/c?d", list: [1, 2], none: null, sym: "*~!'()" },
+  });
+  const echoed = r.json() as Echo;
+  assert.equal(
+    new URL(echoed.url).search,
+    "?keep=a%20b&q=a+b%2Fc%3Fd&list=1&list=2&sym=%2A~%21%27%28%29",
+  );
+  const pairs = await requests.get(server.url, { params: [["a", "1"], ["a", "2"]] });
+  assert.deepEqual((pairs.json() as Echo).query, [["a", "1"], ["a", "2"]]);
+  const usp = await requests.get(server.url, { params: new URLSearchParams("x=1") });
+  assert.deepEqual((usp.json() as Echo).query, [["x", "1"]]);
+});
+
+test("cookies are sent as one Cookie header", async () => {
+  const r = await requests.get(server.url, { cookies: { a: "1", b: "two" } });
+  assert.equal(header(r.json() as Echo, "cookie"), "a=1; b=two");
+});
+
+test("a refused connection is a ConnectionError with method and URL", async () => {
+  const port = await closedPort();
+  const error = await requests.post(`http://127.0.0.1:${port}/x`).catch((e) => e);
+  assert.ok(error instanceof requests.ConnectionError, String(error));
+  assert.equal(error.message, `Connection refused: POST http://127.0.0.1:${port}/x`);
+  assert.ok(error.cause !== undefined);
+});
+
+test("a reset before the response is a ConnectionError", async () => {
+  const error = await requests.get(`${raw.url}/reset`).catch((e) => e);
+  assert.ok(error instanceof requests.ConnectionError, String(error));
+});
+
+test("a body cut short is a ConnectionError, buffered or streamed", async () => {
+  for (const path of ["/truncated", "/chunked-cut"]) {
+    const error = await requests.get(`${raw.url}${path}`).catch((e) => e);
+    assert.ok(error instanceof requests.ConnectionError, `${path}: ${error}`);
+    const r = await requests.get(`${raw.url}${path}`, { stream: true }).catch((e) => e);
+    if (r instanceof requests.Response) {
+      await assert.rejects(r.read(), requests.ConnectionError, path);
+    } else {
+      assert.ok(r instanceof requests.ConnectionError, `${path}: ${r}`);
+    }
+  }
+});
