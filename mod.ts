@@ -40,6 +40,12 @@ export type { FileObject, FileSpec } from "./src/multipart.ts";
 export type { HeaderInput } from "./src/_headers.ts";
 export type { FormFields, FormValue, Scalar } from "./src/_url.ts";
 export { HTTPDigestAuth } from "./src/digest_auth.ts";
+export {
+  type ResponseHook,
+  Session,
+  type SessionHooks,
+  type SessionOptions,
+} from "./src/session.ts";
 export { type Cookie, type CookieFilter, CookieJar, type CookieOptions } from "./src/cookies.ts";
 export {
   ConnectionError,

@@ -29,6 +29,7 @@ export class CallGuard {
   #deadline: Timer | undefined;
   #userSignal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
+  #cleanups: (() => void)[] | undefined;
 
   /**
    * @param info The request, for error messages.
@@ -103,8 +104,16 @@ export class CallGuard {
     return Promise.race(contenders).finally(() => clearTimeout(timer));
   }
 
+  /** Runs `cleanup` once, when the call is over (body read, failed or closed). */
+  onFinish(cleanup: () => void): void {
+    (this.#cleanups ??= []).push(cleanup);
+  }
+
   /** Clears the deadline and lets go of the caller's signal; call once the call is over. */
   finish(): void {
+    const cleanups = this.#cleanups;
+    this.#cleanups = undefined;
+    for (const cleanup of cleanups ?? []) cleanup();
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#deadline = undefined;
     if (this.#onAbort !== undefined) {

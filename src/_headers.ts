@@ -42,15 +42,16 @@ export function checkHeader(name: string, value: string, request: RequestInfo): 
 }
 
 /**
- * Copies `input` into `into`, validating every name and value. The caller's object is never
- * touched beyond reading it.
+ * Copies `input` into `into`, validating every name and value; a name given here replaces what
+ * `into` had (session defaults), and a null value removes it. The caller's object is only read.
  */
 export function addHeaders(into: Headers, input: HeaderInput, request: RequestInfo): void {
   if (input instanceof Headers) {
-    for (const [name, value] of input) into.append(name, value);
+    for (const [name, value] of input) into.set(name, value);
     return;
   }
   if (Array.isArray(input)) {
+    const seen = new Set<string>();
     for (const pair of input as readonly unknown[]) {
       if (!Array.isArray(pair) || pair.length !== 2) {
         throw new TypeError("Invalid 'headers': every item must be a [name, value] pair");
@@ -60,6 +61,10 @@ export function addHeaders(into: Headers, input: HeaderInput, request: RequestIn
         throw new TypeError("Invalid 'headers': names and values must be strings");
       }
       checkHeader(name, value, request);
+      if (!seen.has(name.toLowerCase())) {
+        seen.add(name.toLowerCase());
+        into.delete(name);
+      }
       into.append(name, byteString(value));
     }
     return;
@@ -69,7 +74,10 @@ export function addHeaders(into: Headers, input: HeaderInput, request: RequestIn
   }
   for (const name of Object.keys(input)) {
     const raw = (input as Record<string, unknown>)[name];
-    if (raw === undefined || raw === null) continue;
+    if (raw === undefined || raw === null) {
+      if (TOKEN.test(name)) into.delete(name);
+      continue;
+    }
     const type = typeof raw;
     if (type !== "string" && type !== "number" && type !== "boolean") {
       throw new TypeError(`Invalid 'headers': value of ${quoteName(name)} must be a string`);

@@ -6,12 +6,15 @@
 
 import { type BodyLimits, BodyReader } from "./_body_reader.ts";
 import { CallGuard } from "./_guard.ts";
+import { retryDelayMs, retryPolicy } from "./_retry.ts";
+import { createTransport, type Transport } from "./_transport.ts";
 import { addHeaders, checkHeader } from "./_headers.ts";
 import { appendParams, parseTarget, redactUrl } from "./_url.ts";
 import { checkAuth, staticAuthorization } from "./auth.ts";
 import { encodeBody } from "./body.ts";
 import { HTTPDigestAuth } from "./digest_auth.ts";
 import {
+  ConnectionError,
   ContentTooLargeError,
   RequestError,
   type RequestInfo,
@@ -32,17 +35,19 @@ import {
 import { nextHop, REDIRECTS, stripHeaders } from "./redirects.ts";
 import { attachBytes, attachReader, fromNative, type Response } from "./response.ts";
 
-/** What a session adds to a call: its cookie jar and hooks. */
+/** What a session adds to a call: its headers, cookie jar, hooks and transport. */
 export interface SessionContext {
+  /** Default headers; the request's own headers replace them name by name. */
+  headers?: Headers;
   /** Stores cookies from every hop and supplies them for every hop. */
   jar?: {
     setFromResponse(url: URL, setCookie: readonly string[]): void;
     cookieHeader(url: URL): string | null;
   };
-  /** Request and response hooks. */
-  hooks?: Hooks;
-  /** The base URL that relative request URLs join. */
-  base?: URL;
+  /** Request hooks (response hooks run in the session, which can send again). */
+  requestHooks?: Hooks["request"];
+  /** The session's transport for `verify`, `cert` and `proxies`, when it has one. */
+  transport?: Transport | null;
 }
 
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -75,18 +80,21 @@ function discard(raw: globalThis.Response): void {
 async function dispatch(
   url: URL,
   init: RequestInit,
+  transport: Transport | null,
   custom: FetchLike | null,
   hooks: Hooks["request"] | undefined,
 ): Promise<globalThis.Response> {
-  if (custom === null && hooks === undefined) return fetch(url.href, init);
-  let req = new Request(url.href, init);
-  if (hooks !== undefined) {
-    for (const hook of hooks) {
-      const replaced = await hook(req);
-      if (replaced instanceof Request) req = replaced;
-    }
+  const extra = transport === null ? null : transport.init(url);
+  if (custom === null && (hooks === undefined || hooks.length === 0)) {
+    return fetch(url.href, extra === null ? init : { ...init, ...extra });
   }
-  const res = await (custom === null ? fetch(req) : custom(req));
+  let req = new Request(url.href, init);
+  for (const hook of hooks ?? []) {
+    const replaced = await hook(req);
+    if (replaced instanceof Request) req = replaced;
+  }
+  const res =
+    await (custom !== null ? custom(req) : extra === null ? fetch(req) : fetch(req, extra));
   if (!(res instanceof globalThis.Response)) {
     throw new TypeError("Invalid 'fetch': it must return a Response");
   }
@@ -159,14 +167,14 @@ export async function send(
     checkOptionNames(options);
   }
 
-  const target = parseTarget(url, method, session?.base);
+  const target = parseTarget(url, method);
   let current = target.url;
   if (options.params !== undefined && options.params !== null) {
     appendParams(current, options.params);
   }
   let info = new HopInfo(method, current);
 
-  const headers = new Headers();
+  const headers = session?.headers === undefined ? new Headers() : new Headers(session.headers);
   if (options.headers !== undefined && options.headers !== null) {
     addHeaders(headers, options.headers, info);
   }
@@ -202,13 +210,26 @@ export async function send(
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("Invalid 'signal': expected an AbortSignal");
   }
+  const retries = retryPolicy(options.retries);
+  let transport = session?.transport ?? null;
+  let ownTransport = false;
+  if (options.verify !== undefined || options.cert !== undefined || options.proxies !== undefined) {
+    transport = createTransport({
+      verify: options.verify,
+      cert: options.cert,
+      proxies: options.proxies,
+    });
+    ownTransport = transport !== null;
+  }
   const guard = new CallGuard(info, totalMs(options.total_timeout), options.signal);
+  if (ownTransport) guard.onFinish(() => transport?.close());
   if (guard.failed) throw guard.failure;
 
   let payload = body.body;
   let history: Response[] | null = null;
   let answeredChallenge = false;
-  const hooks = session?.hooks;
+  let retried = 0;
+  const requestHooks = session?.requestHooks;
 
   for (;;) {
     const cookie = cookieHeader(explicitCookie, jar?.cookieHeader(current) ?? null);
@@ -231,16 +252,36 @@ export async function send(
     let raw: globalThis.Response;
     try {
       raw = await guard.race(
-        dispatch(current, init, custom, hooks?.request),
+        dispatch(current, init, transport, custom, requestHooks),
         headersMs,
         "No response received",
       );
     } catch (error) {
+      const failure = guard.wrap(error, "send");
+      if (
+        failure instanceof ConnectionError && retried < retries.total && body.replayable &&
+        retries.methods.has(method)
+      ) {
+        retried++;
+        await pause(guard, retryDelayMs(retries, retried, null, null));
+        continue;
+      }
       guard.finish();
-      throw guard.wrap(error, "send");
+      throw failure;
     }
     const elapsed = (performance.now() - started) / 1000;
     jar?.setFromResponse(current, raw.headers.getSetCookie());
+
+    if (
+      retries.statuses.has(raw.status) && retried < retries.total && body.replayable &&
+      retries.methods.has(method)
+    ) {
+      retried++;
+      discard(raw);
+      const delay = retryDelayMs(retries, retried, raw.status, raw.headers.get("retry-after"));
+      await pause(guard, delay);
+      continue;
+    }
 
     if (
       raw.status === 401 && digest !== null && auth !== null && !answeredChallenge &&
@@ -308,7 +349,18 @@ export async function send(
       history: history ?? [],
     });
     await readBody(response, raw, method, guard, { readMs, maxBytes, progress }, streamed);
-    return hooks?.response === undefined ? response : await runResponseHooks(response, hooks);
+    return response;
+  }
+}
+
+/** Sleeps before a retry, no longer than the call may last. */
+async function pause(guard: CallGuard, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await guard.race(new Promise<void>((resolve) => timer = setTimeout(resolve, ms)), null, "");
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -349,6 +401,8 @@ async function readBody(
       attachBytes(response, new Uint8Array(await raw.arrayBuffer()));
     } catch (error) {
       throw guard.wrap(error, "body");
+    } finally {
+      guard.finish();
     }
     return;
   }
@@ -359,14 +413,6 @@ function contentLength(headers: Headers): number | null {
   const value = headers.get("content-length");
   if (value === null || !/^\d{1,15}$/.test(value)) return null;
   return Number(value);
-}
-
-async function runResponseHooks(response: Response, hooks: Hooks): Promise<Response> {
-  for (const hook of hooks.response ?? []) {
-    const replaced = await hook(response);
-    if (replaced !== undefined && replaced !== null) response = replaced;
-  }
-  return response;
 }
 
 /** `cookies` as a Cookie header value; names and values are checked like header values. */

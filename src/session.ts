@@ -1,0 +1,261 @@
+/**
+ * {@linkcode Session}: defaults, a cookie jar, hooks and a shared transport on top of
+ * {@linkcode request}.
+ *
+ * @module
+ */
+
+import { addHeaders } from "./_headers.ts";
+import { createTransport, type Transport } from "./_transport.ts";
+import { type FormFields, type FormValue, redactUrl } from "./_url.ts";
+import { checkAuth } from "./auth.ts";
+import { CookieJar } from "./cookies.ts";
+import { InvalidURLError } from "./errors.ts";
+import { type Auth, checkOptionNames, type Hooks, type RequestOptions } from "./options.ts";
+import { send, type SessionContext } from "./request.ts";
+import type { Response } from "./response.ts";
+
+/** The defaults of a {@linkcode Session}: any request option, plus `base_url` and `hooks`. */
+export interface SessionOptions extends RequestOptions {
+  /** Relative request URLs (`/items`, `items`) join this base. */
+  base_url?: string | URL;
+  /** Request and response hooks. */
+  hooks?: SessionHooks;
+}
+
+/** A response hook: it may return a replacement, e.g. `again()` after refreshing a token. */
+export type ResponseHook = (
+  response: Response,
+  again: () => Promise<Response>,
+) => Response | void | Promise<Response | void>;
+
+/** The hooks of a session. */
+export interface SessionHooks {
+  /** Each sees the outgoing native `Request` and may return a replacement. */
+  request?: NonNullable<Hooks["request"]>;
+  /**
+   * Each sees every final response and may return a replacement; `again()` sends the same
+   * request once more (with the session's current headers and auth), without response hooks.
+   */
+  response?: ResponseHook[];
+}
+
+const SESSION_ONLY = new Set(["base_url", "hooks"]);
+const TRANSPORT_KEYS = ["verify", "cert", "proxies"] as const;
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
+const NETWORK_PATH = /^\s*[\\/]{2}|^\s*\\/;
+
+/**
+ * A series of requests sharing defaults: headers, auth, params, cookies (an RFC 6265 jar fed by
+ * every response and every redirect hop), hooks, a base URL, and the runtime's connections and
+ * TLS/proxy clients.
+ *
+ * @example A session with a base URL, default headers and a cookie jar
+ * ```ts
+ * import { Session } from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = (req: Request) =>
+ *   req.url.endsWith("/login")
+ *     ? new Response("welcome", { headers: { "set-cookie": "sid=42; Path=/" } })
+ *     : new Response(`${req.headers.get("x-app")} ${req.headers.get("cookie")}`);
+ *
+ * await using session = new Session({ base_url: "http://api.test/v1/", headers: { "X-App": "cam" }, fetch });
+ * await session.post("login");
+ * const r = await session.get("/items");
+ * assert.equal(r.content, "cam sid=42");
+ * assert.equal(session.cookies.get("sid"), "42");
+ * ```
+ */
+export class Session {
+  /** Headers sent with every request; a request's own headers replace them by name. */
+  headers: Headers;
+  /** Credentials for every request that gives none. */
+  auth: Auth | null;
+  /** Query parameters for every request; a request's own params replace them by name. */
+  params: Record<string, FormValue> | null;
+  /** The cookie jar. */
+  readonly cookies: CookieJar = new CookieJar();
+  /** The hooks; their arrays may be changed at any time. */
+  readonly hooks: { request: NonNullable<Hooks["request"]>; response: ResponseHook[] };
+  #base: URL | undefined;
+  #defaults: RequestOptions;
+  #transport: Transport | null | undefined;
+
+  /**
+   * Creates a session.
+   *
+   * @param defaults Request options used by every request, plus `base_url` and `hooks`.
+   */
+  constructor(defaults: SessionOptions = {}) {
+    if (typeof defaults !== "object" || defaults === null) {
+      throw new TypeError("Invalid 'defaults': expected an object of request options");
+    }
+    checkOptionNames(defaults, SESSION_ONLY);
+    const { base_url, hooks, headers, auth, params, cookies, ...rest } = defaults;
+    this.headers = new Headers();
+    if (headers !== undefined && headers !== null) {
+      addHeaders(this.headers, headers, { method: "", url: "" });
+    }
+    this.auth = checkAuth(auth);
+    this.params = params === undefined || params === null ? null : paramsObject(params);
+    if (cookies !== undefined && cookies !== null) {
+      for (const name of Object.keys(cookies)) this.cookies.set(name, cookies[name]);
+    }
+    this.hooks = {
+      request: [...(hooks?.request ?? [])],
+      response: [...(hooks?.response ?? [])],
+    };
+    if (base_url !== undefined && base_url !== null) {
+      let base: URL;
+      try {
+        base = new URL(String(base_url));
+      } catch (cause) {
+        throw new TypeError(`Invalid 'base_url': ${JSON.stringify(redactUrl(String(base_url)))}`, {
+          cause,
+        });
+      }
+      if (base.protocol !== "http:" && base.protocol !== "https:") {
+        throw new TypeError("Invalid 'base_url': expected an http or https URL");
+      }
+      if (!base.pathname.endsWith("/")) base.pathname += "/";
+      this.#base = base;
+    }
+    this.#defaults = rest;
+  }
+
+  /**
+   * Sends a request with the session's defaults.
+   *
+   * @param method The HTTP method.
+   * @param url An absolute http(s) URL, or a path joined to `base_url`.
+   * @param options Request options; they override the session's defaults.
+   * @returns The response, after the response hooks.
+   */
+  async request(method: string, url: string | URL, options?: RequestOptions): Promise<Response> {
+    if (options !== undefined && options !== null) {
+      if (typeof options !== "object") throw new TypeError("Invalid 'options': expected an object");
+      checkOptionNames(options);
+    }
+    const target = this.#resolve(url, typeof method === "string" ? method.toUpperCase() : "");
+    const merged = this.#merge(options ?? {});
+    const context = this.#context(merged);
+    const first = await send(method, target, merged, context);
+    let response = first;
+    for (const hook of this.hooks.response) {
+      const replaced = await hook(
+        response,
+        () => send(method, target, this.#merge(options ?? {}), context),
+      );
+      if (replaced !== undefined && replaced !== null) response = replaced;
+    }
+    return response;
+  }
+
+  /** Sends a `HEAD` request (redirects not followed unless `allow_redirects`). @param url The URL. @param options Request options. @returns The response. */
+  head(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request("HEAD", url, options);
+  }
+
+  /** Sends a `GET` request. @param url The URL. @param options Request options. @returns The response. */
+  get(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request("GET", url, options);
+  }
+
+  /** Sends a `POST` request. @param url The URL. @param options Request options. @returns The response. */
+  post(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request("POST", url, options);
+  }
+
+  /** Sends a `PUT` request. @param url The URL. @param options Request options. @returns The response. */
+  put(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request("PUT", url, options);
+  }
+
+  /** Sends a `PATCH` request. @param url The URL. @param options Request options. @returns The response. */
+  patch(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request("PATCH", url, options);
+  }
+
+  /** Sends a `DELETE` request. @param url The URL. @param options Request options. @returns The response. */
+  delete(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request("DELETE", url, options);
+  }
+
+  /** Releases the session's runtime clients (TLS and proxy); the session stays usable. */
+  close(): void {
+    this.#transport?.close();
+    this.#transport = undefined;
+  }
+
+  /** Same as {@linkcode Session.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  /** The URL to request: absolute URLs as given, paths joined to the base. */
+  #resolve(url: string | URL, method: string): string | URL {
+    if (typeof url !== "string" || this.#base === undefined || ABSOLUTE.test(url)) return url;
+    if (NETWORK_PATH.test(url)) {
+      throw new InvalidURLError(
+        `Refused URL ${JSON.stringify(redactUrl(url))}: a network-path or backslash URL would ` +
+          "leave base_url",
+        { request: { method, url: redactUrl(this.#base) } },
+      );
+    }
+    return new URL(url.replace(/^\/+/, ""), this.#base);
+  }
+
+  /** The request's options over the session's defaults. */
+  #merge(options: RequestOptions): RequestOptions {
+    const merged: RequestOptions = { ...this.#defaults, ...options };
+    merged.auth = options.auth ?? this.auth ?? undefined;
+    if (this.params !== null) {
+      merged.params = options.params === undefined || options.params === null
+        ? this.params
+        : isRecord(options.params)
+        ? { ...this.params, ...options.params }
+        : options.params;
+    }
+    return merged;
+  }
+
+  #context(merged: RequestOptions): SessionContext {
+    const own = TRANSPORT_KEYS.some((key) => merged[key] !== undefined);
+    if (own && TRANSPORT_KEYS.every((key) => merged[key] === this.#defaults[key])) {
+      // The session's own TLS/proxy settings: one transport, reused across requests.
+      this.#transport ??= createTransport({
+        verify: this.#defaults.verify,
+        cert: this.#defaults.cert,
+        proxies: this.#defaults.proxies,
+      });
+      for (const key of TRANSPORT_KEYS) delete merged[key];
+    }
+    return {
+      headers: this.headers,
+      jar: this.cookies,
+      requestHooks: this.hooks.request,
+      transport: this.#transport ?? null,
+    };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, FormValue> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof URLSearchParams);
+}
+
+/** Session params as a mutable object; repeated names become arrays. */
+function paramsObject(params: FormFields): Record<string, FormValue> {
+  if (isRecord(params)) return { ...params };
+  const out: Record<string, FormValue> = {};
+  const pairs = params instanceof URLSearchParams ? [...params] : params;
+  for (const [name, value] of pairs) {
+    const existing = out[name];
+    out[name] = existing === undefined || existing === null
+      ? value
+      : [...(Array.isArray(existing) ? existing : [existing]), value];
+  }
+  return out;
+}
