@@ -131,9 +131,12 @@ export class CallGuard {
     if (this.#failed) return this.#failure;
     if (error instanceof RequestError) return error;
     const [kind, message] = classify(error, phase);
+    const options = { request: this.info, cause: error };
     return kind === "timeout"
-      ? new TimeoutError(message, { request: this.info, cause: error })
-      : new ConnectionError(message, { request: this.info, cause: error });
+      ? new TimeoutError(message, options)
+      : kind === "decode"
+      ? new RequestError(message, options)
+      : new ConnectionError(message, options);
   }
 }
 
@@ -153,8 +156,16 @@ function describe(error: unknown): string {
   return text.toLowerCase();
 }
 
-function classify(error: unknown, phase: "send" | "body"): ["timeout" | "connection", string] {
+function classify(
+  error: unknown,
+  phase: "send" | "body",
+): ["timeout" | "connection" | "decode", string] {
   const text = describe(error);
+  if (
+    phase === "body" && /decompress|zlib|gzip|deflate|brotli|corrupt|incorrect header/.test(text)
+  ) {
+    return ["decode", "Could not decode the response body (its Content-Encoding is broken)"];
+  }
   if (/refused/.test(text)) return ["connection", "Connection refused"];
   if (/reset|econnreset|broken pipe|epipe/.test(text)) {
     return ["connection", "Connection reset by the server"];

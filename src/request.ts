@@ -5,6 +5,7 @@
  */
 
 import { type BodyLimits, BodyReader } from "./_body_reader.ts";
+import { decodeBody, pendingCodings } from "./_decode.ts";
 import { CallGuard } from "./_guard.ts";
 import { retryDelayMs, retryPolicy } from "./_retry.ts";
 import { createTransport, type Transport } from "./_transport.ts";
@@ -379,7 +380,8 @@ async function readBody(
     guard.finish();
     return;
   }
-  const length = raw.headers.has("content-encoding") ? null : contentLength(raw.headers);
+  const encoding = raw.headers.get("content-encoding");
+  const length = encoding === null ? contentLength(raw.headers) : null;
   if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {
     discard(raw);
     guard.finish();
@@ -389,13 +391,22 @@ async function readBody(
       { request: guard.info, response },
     );
   }
+  let codings: string[] | null;
+  try {
+    codings = pendingCodings(encoding, guard.info);
+  } catch (error) {
+    discard(raw);
+    guard.finish();
+    throw error;
+  }
+  const stream = codings === null ? raw.body : decodeBody(raw.body, codings);
   if (streamed) {
-    attachReader(response, new BodyReader(raw.body, guard, limits, length));
+    attachReader(response, new BodyReader(stream, guard, limits, length));
     return;
   }
   if (
-    limits.readMs === null && limits.maxBytes === null && limits.progress === null &&
-    guard.signal === undefined
+    codings === null && limits.readMs === null && limits.maxBytes === null &&
+    limits.progress === null && guard.signal === undefined
   ) {
     try {
       attachBytes(response, new Uint8Array(await raw.arrayBuffer()));
@@ -406,7 +417,7 @@ async function readBody(
     }
     return;
   }
-  attachBytes(response, await new BodyReader(raw.body, guard, limits, length).readAll());
+  attachBytes(response, await new BodyReader(stream, guard, limits, length).readAll());
 }
 
 function contentLength(headers: Headers): number | null {

@@ -4,6 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
+import zlib from "node:zlib";
 import * as requests from "../mod.ts";
 import {
   closedPort,
@@ -48,10 +49,26 @@ const routes: Record<string, (socket: net.Socket) => void> = {
     }, 50);
     s.on("close", () => clearInterval(timer));
   },
+  "/deflate": (s) => encoded(s, "deflate", zlib.deflateSync(JSON_BODY)),
+  "/deflate-raw": (s) => encoded(s, "deflate", zlib.deflateRawSync(JSON_BODY)),
+  "/gzip-gzip": (s) => encoded(s, "gzip, gzip", zlib.gzipSync(zlib.gzipSync(JSON_BODY))),
+  "/gzip-deflate": (s) => encoded(s, "deflate, gzip", zlib.gzipSync(zlib.deflateSync(JSON_BODY))),
+  "/six": (s) => encoded(s, "gzip, gzip, gzip, gzip, gzip, gzip", JSON_BODY),
+  "/broken-gzip": (s) => encoded(s, "gzip, gzip", new Uint8Array([31, 139, 8, 0, 1, 2, 3])),
   "/huge-length": (s) => {
     s.write("HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\nabc");
   },
 };
+
+const JSON_BODY = new TextEncoder().encode('{"decoded":true}');
+
+function encoded(socket: net.Socket, coding: string, body: Uint8Array): void {
+  socket.write(
+    `HTTP/1.1 200 OK\r\nContent-Encoding: ${coding}\r\nContent-Length: ${body.byteLength}\r\n` +
+      "Connection: close\r\n\r\n",
+  );
+  socket.end(body);
+}
 
 before(async () => {
   server = serve();
@@ -281,4 +298,21 @@ test("a body cut short is a ConnectionError, buffered or streamed", async () => 
       assert.ok(r instanceof requests.ConnectionError, `${path}: ${r}`);
     }
   }
+});
+
+test("deflate (zlib or raw) and stacked codings are decoded on every runtime", async () => {
+  for (const path of ["/deflate", "/deflate-raw", "/gzip-gzip", "/gzip-deflate"]) {
+    assert.deepEqual((await requests.get(`${raw.url}${path}`)).json(), { decoded: true }, path);
+    const streamed = await requests.get(`${raw.url}${path}`, { stream: true });
+    await streamed.read();
+    assert.deepEqual(streamed.json(), { decoded: true }, path);
+  }
+});
+
+test("more than five stacked codings, or a broken one, is a typed error", async () => {
+  const six = await requests.get(`${raw.url}/six`).catch((e) => e);
+  assert.ok(six instanceof requests.ConnectionError, String(six));
+  assert.match(six.message, /6 stacked Content-Encodings/);
+  const broken = await requests.get(`${raw.url}/broken-gzip`).catch((e) => e);
+  assert.ok(broken instanceof requests.RequestError, String(broken));
 });
