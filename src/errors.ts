@@ -44,6 +44,7 @@ export interface RequestErrorOptions {
  * ```
  */
 export class RequestError extends Error {
+  /** Always `"RequestError"`. */
   override name = "RequestError";
   /** The request that failed: method and redacted URL. */
   readonly request: RequestInfo;
@@ -66,16 +67,19 @@ export class RequestError extends Error {
 
 /** The connection failed: refused, reset, closed early, or a body cut short. */
 export class ConnectionError extends RequestError {
+  /** Always `"ConnectionError"`. */
   override name = "ConnectionError";
 }
 
 /** The server did not answer, or did not send the next piece of the body, in time. */
 export class TimeoutError extends RequestError {
+  /** Always `"TimeoutError"`. */
   override name = "TimeoutError";
 }
 
 /** More redirects than `max_redirects`; `history` holds the responses seen. */
 export class TooManyRedirectsError extends RequestError {
+  /** Always `"TooManyRedirectsError"`. */
   override name = "TooManyRedirectsError";
   /** The redirect responses that were followed, oldest first. */
   readonly history: readonly Response[];
@@ -94,25 +98,30 @@ export class TooManyRedirectsError extends RequestError {
 
 /** `raise_for_status()` found a 4xx or 5xx status; `response` is set. */
 export class HTTPError extends RequestError {
+  /** Always `"HTTPError"`. */
   override name = "HTTPError";
 }
 
 /** The URL is malformed, not `http(s)`, or a redirect pointed somewhere it must not go. */
 export class InvalidURLError extends RequestError {
+  /** Always `"InvalidURLError"`. */
   override name = "InvalidURLError";
 }
 
 /** A header name or value is not valid (CR, LF, NUL or a character outside a token). */
 export class InvalidHeaderError extends RequestError {
+  /** Always `"InvalidHeaderError"`. */
   override name = "InvalidHeaderError";
 }
 
 /** `json()` found an empty or invalid JSON body. */
 export class JSONDecodeError extends RequestError {
+  /** Always `"JSONDecodeError"`. */
   override name = "JSONDecodeError";
 }
 
 /** The body is larger than `max_bytes` (counted after decompression). */
 export class ContentTooLargeError extends RequestError {
+  /** Always `"ContentTooLargeError"`. */
   override name = "ContentTooLargeError";
 }
