@@ -114,7 +114,7 @@ try {
   if (only === undefined || only === "deno") {
     const { code, text } = await run(
       Deno.execPath(),
-      ["test", "-A", "--doc", "tests/", "mod.ts", "src/"],
+      ["test", "-A", "--doc", "tests/", "mod.ts", "src/", "README.md"],
       env,
     );
     const plain = strip(text);
