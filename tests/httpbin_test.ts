@@ -58,13 +58,15 @@ if (HTTPBIN === undefined) {
   });
 
   test("httpbin: every method helper", async () => {
-    for (const [fn, path] of [
-      [requests.get, "get"],
-      [requests.post, "post"],
-      [requests.put, "put"],
-      [requests.patch, "patch"],
-      [requests.delete, "delete"],
-    ] as const) {
+    for (
+      const [fn, path] of [
+        [requests.get, "get"],
+        [requests.post, "post"],
+        [requests.put, "put"],
+        [requests.patch, "patch"],
+        [requests.delete, "delete"],
+      ] as const
+    ) {
       assert.equal((await fn(`${B}/${path}`)).status_code, 200, path);
     }
     const h = await requests.head(`${B}/get`);
@@ -73,12 +75,18 @@ if (HTTPBIN === undefined) {
   });
 
   test("httpbin: basic auth from auth and from the URL", async () => {
-    assert.equal((await requests.get(`${B}/basic-auth/u/p`, { auth: ["u", "p"] })).status_code, 200);
+    assert.equal(
+      (await requests.get(`${B}/basic-auth/u/p`, { auth: ["u", "p"] })).status_code,
+      200,
+    );
     const url = B.replace("http://", "http://u:p@");
     const r = await requests.get(`${url}/basic-auth/u/p`);
     assert.equal(r.status_code, 200);
     assert.ok(!r.url.includes("u:p@"));
-    assert.equal((await requests.get(`${B}/basic-auth/u/p`, { auth: ["u", "x"] })).status_code, 401);
+    assert.equal(
+      (await requests.get(`${B}/basic-auth/u/p`, { auth: ["u", "x"] })).status_code,
+      401,
+    );
   });
 
   test("httpbin: bearer auth", async () => {
@@ -193,7 +201,10 @@ if (HTTPBIN === undefined) {
 
   test("httpbin: /response-headers, charset and Link", async () => {
     const r = await requests.get(`${B}/response-headers`, {
-      params: { "Content-Type": "text/plain; charset=latin1", Link: '<http://x.test/2>; rel="next"' },
+      params: {
+        "Content-Type": "text/plain; charset=latin1",
+        Link: '<http://x.test/2>; rel="next"',
+      },
     });
     assert.equal(r.encoding, "latin1");
     assert.equal(r.links.next.url, "http://x.test/2");

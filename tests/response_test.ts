@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { Response } from "../mod.ts";
-import { rawServer, type RawServer, serve, type TestServer } from "./_server.ts";
+import { type RawServer, rawServer, serve, type TestServer } from "./_server.ts";
 
 let server: TestServer;
 let raw: RawServer;
