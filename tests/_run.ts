@@ -14,7 +14,7 @@ interface Tally {
   ok: boolean;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -34,7 +34,7 @@ async function works(cmd: string, args: string[]): Promise<boolean> {
 async function startHttpbin(): Promise<{ url: string; stop(): Promise<void> } | null> {
   for (const python of ["/usr/bin/python3", "python3"]) {
     if (!await works(python, ["-c", "import httpbin, gunicorn"])) continue;
-    const port = await freePort();
+    const port = freePort();
     const child = new Deno.Command(python, {
       args: ["-m", "gunicorn", "-b", `127.0.0.1:${port}`, "--threads", "16", "httpbin:app"],
       stdout: "null",
