@@ -3,13 +3,14 @@
 // with node:net that speaks both absolute-form forwarding and CONNECT.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import os from "node:os";
 import { createTransport, type Transport, type TransportOptions } from "../src/_transport.ts";
+import * as requests from "../mod.ts";
+import { Session } from "../mod.ts";
+import { makeTestPki } from "./_tls.ts";
 
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun === "object";
@@ -45,77 +46,15 @@ let httpUrl = "";
 let proxyUrl = "";
 let proxyHost = "";
 
-function openssl(...args: string[]): void {
-  execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-}
-
 function makeCertificates(): void {
-  dir = fs.mkdtempSync(`${os.tmpdir()}/transport-test-`);
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=requests test CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  );
-  fs.writeFileSync(
-    `${dir}/server.ext`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n" +
-      "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-  );
-  fs.writeFileSync(
-    `${dir}/client.ext`,
-    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
-  );
-  for (const [name, subject] of [["server", "/CN=localhost"], ["client", "/CN=test client"]]) {
-    openssl(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      subject,
-    );
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "2",
-      "-extfile",
-      `${name}.ext`,
-    );
-  }
-  files.ca = `${dir}/ca.pem`;
-  files.cert = `${dir}/client.pem`;
-  files.key = `${dir}/client.key`;
-  pem.ca = fs.readFileSync(files.ca, "utf8");
-  pem.cert = fs.readFileSync(files.cert, "utf8");
-  pem.key = fs.readFileSync(files.key, "utf8");
+  const pki = makeTestPki();
+  dir = pki.dir;
+  files.ca = pki.caFile;
+  files.cert = pki.clientCertFile;
+  files.key = pki.clientKeyFile;
+  pem.ca = pki.ca;
+  pem.cert = pki.clientCert;
+  pem.key = pki.clientKey;
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -584,3 +523,37 @@ testOn(
     ]);
   },
 );
+
+test("requests: proxies route a request and the origin never sees Proxy-Authorization", async () => {
+  seenByProxy.length = 0;
+  seenByHttp.length = 0;
+  const r = await requests.get(`${httpUrl}through-module`, {
+    proxies: { http: `http://bob:s3cret@${proxyHost}` },
+  });
+  assert.equal(r.content, "hello /through-module");
+  assert.equal(seenByProxy[0].target, `${httpUrl}through-module`);
+  assert.equal(seenByProxy[0].proxyAuthorization, `Basic ${btoa("bob:s3cret")}`);
+  assert.equal(seenByHttp.at(-1)?.headers["proxy-authorization"], undefined);
+});
+
+test("requests: a Session tunnels https through the proxy with its own CA", async () => {
+  seenByProxy.length = 0;
+  await using session = new Session({ verify: pem.ca, proxies: { https: proxyUrl } });
+  assert.equal((await session.get(`${httpsUrl}one`)).content, "hello /one");
+  assert.equal((await session.get(`${httpsUrl}two`)).content, "hello /two");
+  assert.ok(seenByProxy.every((seen) => seen.method === "CONNECT"));
+});
+
+test("requests: cert presents a client certificate; without it the handshake fails", async () => {
+  seenByMtls.length = 0;
+  const r = await requests.get(`${mtlsUrl}module-mtls`, {
+    verify: files.ca,
+    cert: [files.cert, files.key],
+  });
+  assert.equal(r.status_code, 200);
+  assert.equal(seenByMtls.at(-1)?.authorized, true);
+  await assert.rejects(
+    requests.get(`${mtlsUrl}module-no-cert`, { verify: files.ca }),
+    requests.ConnectionError,
+  );
+});
