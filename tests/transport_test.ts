@@ -3,6 +3,7 @@
 // with node:net that speaks both absolute-form forwarding and CONNECT.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
