@@ -60,7 +60,7 @@ export class RequestError extends Error {
   constructor(message: string, options: RequestErrorOptions) {
     const { method, url } = options.request;
     super(url ? `${message}: ${method} ${url}` : message, { cause: options.cause });
-    this.request = options.request;
+    this.request = Object.freeze({ method, url });
     this.response = options.response;
   }
 }

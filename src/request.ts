@@ -194,7 +194,9 @@ export async function send(
   let explicitCookie = headers.get("cookie");
   if (options.cookies !== undefined && options.cookies !== null) {
     const jarText = cookiePairs(options.cookies, info);
-    if (jarText !== "") explicitCookie = explicitCookie === null ? jarText : explicitCookie;
+    if (jarText !== "") {
+      explicitCookie = explicitCookie === null ? jarText : `${explicitCookie}; ${jarText}`;
+    }
   }
   const jar = session?.jar;
 
@@ -212,19 +214,23 @@ export async function send(
     throw new TypeError("Invalid 'signal': expected an AbortSignal");
   }
   const retries = retryPolicy(options.retries);
-  let transport = session?.transport ?? null;
-  let ownTransport = false;
-  if (options.verify !== undefined || options.cert !== undefined || options.proxies !== undefined) {
-    transport = createTransport({
-      verify: options.verify,
-      cert: options.cert,
-      proxies: options.proxies,
-    });
-    ownTransport = transport !== null;
-  }
   const guard = new CallGuard(info, totalMs(options.total_timeout), options.signal);
-  if (ownTransport) guard.onFinish(() => transport?.close());
   if (guard.failed) throw guard.failure;
+  let transport = session?.transport ?? null;
+  if (options.verify !== undefined || options.cert !== undefined || options.proxies !== undefined) {
+    try {
+      transport = createTransport({
+        verify: options.verify,
+        cert: options.cert,
+        proxies: options.proxies,
+      });
+    } catch (error) {
+      guard.finish();
+      throw error;
+    }
+    const own = transport;
+    if (own !== null) guard.onFinish(() => own.close());
+  }
 
   let payload = body.body;
   let history: Response[] | null = null;

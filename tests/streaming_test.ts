@@ -272,6 +272,8 @@ test("params are appended to the query exactly as Python requests encodes them",
 test("cookies are sent as one Cookie header", async () => {
   const r = await requests.get(server.url, { cookies: { a: "1", b: "two" } });
   assert.equal(header(r.json() as Echo, "cookie"), "a=1; b=two");
+  const both = await requests.get(server.url, { headers: { Cookie: "h=0" }, cookies: { c: "3" } });
+  assert.equal(header(both.json() as Echo, "cookie"), "h=0; c=3");
 });
 
 test("a refused connection is a ConnectionError with method and URL", async () => {
