@@ -65,19 +65,58 @@ export class RequestError extends Error {
   }
 }
 
-/** The connection failed: refused, reset, closed early, or a body cut short. */
+/**
+ * The connection failed: refused, reset, closed early, or a body cut short.
+ *
+ * @example A refused connection
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = () => Promise.reject(new TypeError("connection refused"));
+ * const err = await requests.get("http://127.0.0.1:1/", { fetch }).catch((e) => e);
+ * assert.ok(err instanceof requests.ConnectionError);
+ * assert.equal(err.message, "Connection refused: GET http://127.0.0.1:1/");
+ * ```
+ */
 export class ConnectionError extends RequestError {
   /** Always `"ConnectionError"`. */
   override name = "ConnectionError";
 }
 
-/** The server did not answer, or did not send the next piece of the body, in time. */
+/**
+ * The server did not answer, or did not send the next piece of the body, in time.
+ *
+ * @example A server that never answers
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = () => new Promise<Response>(() => {});
+ * const err = await requests.get("http://slow.test/", { timeout: 0.01, fetch }).catch((e) => e);
+ * assert.ok(err instanceof requests.TimeoutError);
+ * ```
+ */
 export class TimeoutError extends RequestError {
   /** Always `"TimeoutError"`. */
   override name = "TimeoutError";
 }
 
-/** More redirects than `max_redirects`; `history` holds the responses seen. */
+/**
+ * More redirects than `max_redirects`; `history` holds the responses seen.
+ *
+ * @example A redirect loop
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = () => new Response(null, { status: 302, headers: { location: "/again" } });
+ * const err = await requests.get("http://loop.test/", { max_redirects: 2, fetch })
+ *   .catch((e) => e);
+ * assert.ok(err instanceof requests.TooManyRedirectsError);
+ * assert.equal(err.history.length, 3);
+ * ```
+ */
 export class TooManyRedirectsError extends RequestError {
   /** Always `"TooManyRedirectsError"`. */
   override name = "TooManyRedirectsError";
@@ -96,31 +135,89 @@ export class TooManyRedirectsError extends RequestError {
   }
 }
 
-/** `raise_for_status()` found a 4xx or 5xx status; `response` is set. */
+/**
+ * `raise_for_status()` found a 4xx or 5xx status; `response` is set.
+ *
+ * @example Turn a 404 into an error
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = () => new Response("no", { status: 404 });
+ * const r = await requests.get("http://api.test/missing", { fetch });
+ * assert.throws(() => r.raise_for_status(), requests.HTTPError);
+ * ```
+ */
 export class HTTPError extends RequestError {
   /** Always `"HTTPError"`. */
   override name = "HTTPError";
 }
 
-/** The URL is malformed, not `http(s)`, or a redirect pointed somewhere it must not go. */
+/**
+ * The URL is malformed, not `http(s)`, or a redirect pointed somewhere it must not go.
+ *
+ * @example Only http and https are sent
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(requests.get("file:///etc/passwd"), requests.InvalidURLError);
+ * ```
+ */
 export class InvalidURLError extends RequestError {
   /** Always `"InvalidURLError"`. */
   override name = "InvalidURLError";
 }
 
-/** A header name or value is not valid (CR, LF, NUL or a character outside a token). */
+/**
+ * A header name or value is not valid (CR, LF or NUL, or a name that is not a token).
+ *
+ * @example Header injection is refused before anything is sent
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const headers = { "X-Name": "a\r\nInjected: yes" };
+ * await assert.rejects(requests.get("http://api.test/", { headers }), requests.InvalidHeaderError);
+ * ```
+ */
 export class InvalidHeaderError extends RequestError {
   /** Always `"InvalidHeaderError"`. */
   override name = "InvalidHeaderError";
 }
 
-/** `json()` found an empty or invalid JSON body. */
+/**
+ * `json()` found an empty or invalid JSON body.
+ *
+ * @example A body that is not JSON
+ * ```ts
+ * import { JSONDecodeError, Response } from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const r = new Response(200, "OK", "content-type: text/html", "<html>");
+ * assert.throws(() => r.json(), JSONDecodeError);
+ * ```
+ */
 export class JSONDecodeError extends RequestError {
   /** Always `"JSONDecodeError"`. */
   override name = "JSONDecodeError";
 }
 
-/** The body is larger than `max_bytes` (counted after decompression). */
+/**
+ * The body is larger than `max_bytes` (counted after decompression).
+ *
+ * @example Refuse a body over a size
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const fetch = () => new Response(new Uint8Array(2048));
+ * await assert.rejects(
+ *   requests.get("http://big.test/", { max_bytes: 1024, fetch }),
+ *   requests.ContentTooLargeError,
+ * );
+ * ```
+ */
 export class ContentTooLargeError extends RequestError {
   /** Always `"ContentTooLargeError"`. */
   override name = "ContentTooLargeError";
