@@ -43,15 +43,19 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Uint8
       });
       const chunk = new Uint8Array(64 * 1024);
       let sent = 0;
-      const pump = () => {
+      const pump = (): void => {
         while (sent < size) {
           const piece = chunk.subarray(0, Math.min(chunk.byteLength, size - sent));
           sent += piece.byteLength;
-          if (!res.write(piece)) return res.once("drain", pump);
+          if (!res.write(piece)) {
+            res.once("drain", pump);
+            return;
+          }
         }
         res.end();
       };
-      return pump();
+      pump();
+      return;
     }
     case "/events": {
       res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" });
