@@ -4,7 +4,8 @@
 import type { CallGuard } from "./_guard.ts";
 import { ContentTooLargeError } from "./errors.ts";
 
-const PREALLOCATE_MAX = 256 * 1024 * 1024;
+/** The most memory set aside ahead for a body, on the word of its Content-Length. */
+const PREALLOCATE_MAX = 1024 * 1024;
 
 /** The limits one body is read under. */
 export interface BodyLimits {
@@ -85,15 +86,18 @@ export class BodyReader {
   /** Reads the rest of the body into one array (sized ahead when the length is known). */
   async readAll(): Promise<Uint8Array> {
     const total = this.#total;
-    // A Content-Length is a claim, not a fact: size ahead only within what may be accepted.
-    if (
-      total !== null && this.#loaded === 0 && total <= (this.#limits.maxBytes ?? PREALLOCATE_MAX)
-    ) {
-      let buffer = new Uint8Array(total);
+    // A Content-Length is a claim, not a fact: set aside at most PREALLOCATE_MAX on its word
+    // and grow as the bytes arrive (Bun touches every page of a fresh buffer, so 20 liars
+    // claiming 256 MB each would otherwise cost 5 GB).
+    if (total !== null && this.#loaded === 0 && total <= (this.#limits.maxBytes ?? Infinity)) {
+      let buffer = new Uint8Array(Math.min(total, PREALLOCATE_MAX));
       let offset = 0;
       for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
-        if (offset + chunk.byteLength > buffer.byteLength) {
-          const grown = new Uint8Array(Math.max(buffer.byteLength * 2, offset + chunk.byteLength));
+        const need = offset + chunk.byteLength;
+        if (need > buffer.byteLength) {
+          const grown = new Uint8Array(
+            Math.min(Math.max(buffer.byteLength * 2, need), Math.max(total, need)),
+          );
           grown.set(buffer.subarray(0, offset));
           buffer = grown;
         }

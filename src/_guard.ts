@@ -35,10 +35,17 @@ export class CallGuard {
    * @param info The request, for error messages.
    * @param totalMs `total_timeout` in milliseconds, or null.
    * @param userSignal The caller's `signal`.
+   * @param timeouts True when `timeout` is set: a timed-out wait must abort the fetch too, or
+   * the connection would stay open.
    */
-  constructor(info: RequestInfo, totalMs: number | null, userSignal: AbortSignal | undefined) {
+  constructor(
+    info: RequestInfo,
+    totalMs: number | null,
+    userSignal: AbortSignal | undefined,
+    timeouts = false,
+  ) {
     this.info = info;
-    if (totalMs === null && userSignal === undefined) return;
+    if (totalMs === null && userSignal === undefined && !timeouts) return;
     this.#controller = new AbortController();
     this.signal = this.#controller.signal;
     if (userSignal !== undefined) {
@@ -140,6 +147,18 @@ export class CallGuard {
   }
 }
 
+/** What Deno's and Bun's decompressors say about a body that does not decode. */
+const UNDECODABLE =
+  /decompress|zlib|gzip|deflate|inflate|brotli|corrupt|incorrect header|unexpected end of file/;
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'()]+/gi;
+/**
+ * Deno's (hyper), Bun's and Node's (undici: a parser error, Content-Length values that
+ * disagree, too large a header block) words for a response that breaks HTTP/1.1 framing or
+ * syntax.
+ */
+const MALFORMED =
+  /invalid (?:http|content-length)|invalidcontentlength|malformed_http|message head is too large|headerstoolarge|does not match the http\/1\.1 protocol|und_err_res_content_length_mismatch|und_err_headers_overflow/;
+
 /** The text of an error and its causes, for classification only (never shown). */
 function describe(error: unknown): string {
   let text = "";
@@ -153,7 +172,8 @@ function describe(error: unknown): string {
       break;
     }
   }
-  return text.toLowerCase();
+  // Runtimes quote the URL in their messages; a path such as "/reset" must not classify.
+  return text.replace(URL_IN_TEXT, " ").toLowerCase();
 }
 
 function classify(
@@ -162,10 +182,20 @@ function classify(
 ): ["timeout" | "connection" | "decode", string] {
   const text = describe(error);
   if (
-    phase === "body" && /decompress|zlib|gzip|deflate|brotli|corrupt|incorrect header/.test(text)
+    phase === "body" && UNDECODABLE.test(text)
   ) {
     return ["decode", "Could not decode the response body (its Content-Encoding is broken)"];
   }
+  // Node's fetch (undici) refuses a long chain of codings before handing over the headers.
+  const stacked = /too many content-encodings in response: (\d+), maximum allowed is (\d+)/
+    .exec(text);
+  if (stacked !== null) {
+    return [
+      "connection",
+      `Refused a body with ${stacked[1]} stacked Content-Encodings (at most ${stacked[2]})`,
+    ];
+  }
+  if (MALFORMED.test(text)) return ["connection", "The server sent an invalid HTTP response"];
   if (/refused/.test(text)) return ["connection", "Connection refused"];
   if (/reset|econnreset|broken pipe|epipe/.test(text)) {
     return ["connection", "Connection reset by the server"];

@@ -10,6 +10,9 @@ export type HeaderInput =
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;
+/** The other control characters RFC 9110 forbids in a field value (tab is allowed). */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const NON_LATIN1 = /[\u0100-\uffff]/;
 const encoder = new TextEncoder();
 
@@ -39,6 +42,12 @@ export function checkHeader(name: string, value: string, request: RequestInfo): 
       { request },
     );
   }
+  if (CONTROL.test(value)) {
+    throw new InvalidHeaderError(
+      `Invalid value for header ${quoteName(name)}: it contains a control character`,
+      { request },
+    );
+  }
 }
 
 /**
@@ -47,7 +56,10 @@ export function checkHeader(name: string, value: string, request: RequestInfo): 
  */
 export function addHeaders(into: Headers, input: HeaderInput, request: RequestInfo): void {
   if (input instanceof Headers) {
-    for (const [name, value] of input) into.set(name, value);
+    for (const [name, value] of input) {
+      checkHeader(name, value, request);
+      into.set(name, value);
+    }
     return;
   }
   if (Array.isArray(input)) {

@@ -1,6 +1,6 @@
 // `retries` with urllib3's meaning: which failures are retried, and how long to wait.
 
-import type { RetryOptions } from "./options.ts";
+import { ownOptions, type RetryOptions } from "./options.ts";
 
 /** `retries` normalized: every field present and checked. */
 export interface RetryPolicy {
@@ -46,6 +46,7 @@ export function retryPolicy(value: number | RetryOptions | undefined | null): Re
   if (typeof value !== "object") {
     throw new TypeError("Invalid 'retries': expected a whole number of 0 or more, or options");
   }
+  value = ownOptions(value);
   const total = nonNegative(value.total ?? 0, "total");
   if (!Number.isInteger(total)) throw new TypeError("Invalid 'retries': 'total' must be whole");
   const statuses = value.status_forcelist ?? [];

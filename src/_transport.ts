@@ -130,6 +130,8 @@ interface RuntimeGlobals {
     versions?: { node?: string };
     getBuiltinModule?: (id: string) => unknown;
   };
+  document?: unknown;
+  WorkerGlobalScope?: unknown;
 }
 
 /** A proxy URL, parsed once; `href` keeps the credentials and is never put in a message. */
@@ -240,10 +242,9 @@ function parseProxy(option: string, value: unknown): ProxyTarget {
   let url: URL;
   try {
     url = new URL(value);
-  } catch (error) {
-    throw new TypeError(`Option '${option}' is not a valid URL: '${redact(value)}'`, {
-      cause: error,
-    });
+  } catch {
+    // Not kept as the cause: the platform's error quotes the input, credentials and all.
+    throw new TypeError(`Option '${option}' is not a valid URL: '${redact(value)}'`);
   }
   if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
     throw new TypeError(
@@ -500,7 +501,8 @@ function unsupported(option: string, runtime: string, field: "tls" | "proxy"): T
 function runtimeName(g: RuntimeGlobals): string {
   if (g.Deno !== undefined) return "Deno without createHttpClient";
   const node = g.process?.versions?.node;
-  return typeof node === "string" ? "Node.js" : "unknown";
+  if (typeof node === "string") return "Node.js";
+  return g.document !== undefined || g.WorkerGlobalScope !== undefined ? "a browser" : "unknown";
 }
 
 /** Everything before the last `@` could be credentials: hide it. */

@@ -68,10 +68,10 @@ export function parseTarget(input: string | URL, method: string, base?: URL): Ta
   let url: URL;
   try {
     url = typeof input === "string" ? new URL(input, base) : new URL(input.href);
-  } catch (cause) {
+  } catch {
+    // Not kept as the cause: the platform's error quotes the input, credentials and all.
     throw new InvalidURLError(`Invalid URL ${JSON.stringify(redactUrl(String(input)))}`, {
       request: { method, url: "" },
-      cause,
     });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
@@ -98,7 +98,10 @@ function escapeExtra(c: string): string {
 
 /** Encodes one key or value as Python's `urllib.parse.quote_plus` does. */
 export function quotePlus(text: string): string {
-  return encodeURIComponent(text).replace(EXTRA_ESCAPES, escapeExtra).replaceAll("%20", "+");
+  // A lone surrogate would make encodeURIComponent throw a URIError: it becomes U+FFFD, as in
+  // URLSearchParams.
+  return encodeURIComponent(text.toWellFormed()).replace(EXTRA_ESCAPES, escapeExtra)
+    .replaceAll("%20", "+");
 }
 
 /** A scalar form or query value. */

@@ -135,9 +135,17 @@ function suggest(name: string): string {
   return "";
 }
 
-/** Throws a TypeError for any key of `options` that is not a request option. */
+/**
+ * The own properties of `options` on a null prototype: nothing inherited (a polluted
+ * `Object.prototype`) is ever read as an option.
+ */
+export function ownOptions<T extends object>(options: T): T {
+  return Object.assign(Object.create(null), options);
+}
+
+/** Throws a TypeError for any own key of `options` that is not a request option. */
 export function checkOptionNames(options: object, extra?: ReadonlySet<string>): void {
-  for (const name in options) {
+  for (const name of Object.keys(options)) {
     if (!KNOWN.has(name) && !extra?.has(name)) {
       throw new TypeError(`Unknown option '${name}'${suggest(name)}`);
     }

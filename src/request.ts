@@ -7,6 +7,7 @@
 import { type BodyLimits, BodyReader } from "./_body_reader.ts";
 import { decodeBody, pendingCodings } from "./_decode.ts";
 import { CallGuard } from "./_guard.ts";
+import { RUNTIME } from "./_runtime.ts";
 import { retryDelayMs, retryPolicy } from "./_retry.ts";
 import { createTransport, type Transport } from "./_transport.ts";
 import { addHeaders, checkHeader } from "./_headers.ts";
@@ -29,6 +30,7 @@ import {
   type FetchLike,
   flag,
   type Hooks,
+  ownOptions,
   type RequestOptions,
   timeoutMs,
   totalMs,
@@ -52,9 +54,15 @@ export interface SessionContext {
 }
 
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const NO_OPTIONS: RequestOptions = Object.freeze({});
+const NO_OPTIONS: RequestOptions = Object.freeze(Object.create(null));
 const EMPTY = new Uint8Array(0);
 const NO_BODY_STATUS = new Set([204, 205, 304]);
+/**
+ * A browser answers `redirect: "manual"` with an opaque response that hides the status and the
+ * Location, so there the browser follows redirects itself and `history` stays empty.
+ */
+const BROWSER_FOLLOWS = RUNTIME === "browser";
+const INFLATE_HERE = RUNTIME === "bun";
 
 /** The method and redacted URL of a hop, computed only when an error needs them. */
 class HopInfo implements RequestInfo {
@@ -94,8 +102,12 @@ async function dispatch(
     const replaced = await hook(req);
     if (replaced instanceof Request) req = replaced;
   }
+  // Fields a Request does not carry (Bun's `decompress`) are passed to fetch beside it.
+  const platform = (init as { decompress?: boolean }).decompress === false
+    ? { ...extra, decompress: false }
+    : extra;
   const res =
-    await (custom !== null ? custom(req) : extra === null ? fetch(req) : fetch(req, extra));
+    await (custom !== null ? custom(req) : platform === null ? fetch(req) : fetch(req, platform));
   if (!(res instanceof globalThis.Response)) {
     throw new TypeError("Invalid 'fetch': it must return a Response");
   }
@@ -165,6 +177,7 @@ export async function send(
   } else if (typeof options !== "object") {
     throw new TypeError("Invalid 'options': expected an object");
   } else {
+    options = ownOptions(options);
     checkOptionNames(options);
   }
 
@@ -175,11 +188,24 @@ export async function send(
   }
   let info = new HopInfo(method, current);
 
-  const headers = session?.headers === undefined ? new Headers() : new Headers(session.headers);
+  const headers = new Headers();
+  // The session's headers are checked too: they are mutable, and Bun would send a control byte.
+  if (session?.headers !== undefined) addHeaders(headers, session.headers, info);
   if (options.headers !== undefined && options.headers !== null) {
     addHeaders(headers, options.headers, info);
   }
   const body = encodeBody(options.data, options.json, options.files);
+  if (body.body !== null && (method === "GET" || method === "HEAD")) {
+    const option = options.json !== undefined
+      ? "json"
+      : options.files !== undefined
+      ? "files"
+      : "data";
+    throw new TypeError(
+      `Cannot send request: a ${method} request cannot have a body ('${option}' was given); ` +
+        "fetch refuses one",
+    );
+  }
   if (body.contentType !== null && !headers.has("content-type")) {
     headers.set("content-type", body.contentType);
   }
@@ -214,7 +240,12 @@ export async function send(
     throw new TypeError("Invalid 'signal': expected an AbortSignal");
   }
   const retries = retryPolicy(options.retries);
-  const guard = new CallGuard(info, totalMs(options.total_timeout), options.signal);
+  const guard = new CallGuard(
+    info,
+    totalMs(options.total_timeout),
+    options.signal,
+    headersMs !== null,
+  );
   if (guard.failed) throw guard.failure;
   let transport = session?.transport ?? null;
   if (options.verify !== undefined || options.cert !== undefined || options.proxies !== undefined) {
@@ -237,6 +268,11 @@ export async function send(
   let answeredChallenge = false;
   let retried = 0;
   const requestHooks = session?.requestHooks;
+  // Bun's fetch goes on inflating a body after it was cancelled, so a bomb refused at max_bytes
+  // would still cost its whole size: on Bun the module asks for gzip, deflate and br (not zstd)
+  // and inflates them itself, no faster than the body is read.
+  const inflateHere = INFLATE_HERE && custom === null && !headers.has("accept-encoding");
+  if (inflateHere) headers.set("accept-encoding", "gzip, deflate, br");
 
   for (;;) {
     const cookie = cookieHeader(explicitCookie, jar?.cookieHeader(current) ?? null);
@@ -246,14 +282,15 @@ export async function send(
       const authorization = await digest.authorize(method, current);
       if (authorization !== null) headers.set("authorization", authorization);
     }
-    const init: RequestInit & { duplex?: "half" } = {
+    const init: RequestInit & { duplex?: "half"; decompress?: boolean } = {
       method,
       headers,
       body: payload,
-      redirect: "manual",
+      redirect: follow && BROWSER_FOLLOWS && custom === null ? "follow" : "manual",
       signal: guard.signal,
     };
     if (payload instanceof ReadableStream) init.duplex = "half";
+    if (inflateHere) init.decompress = false;
 
     const started = performance.now();
     let raw: globalThis.Response;
@@ -277,6 +314,15 @@ export async function send(
       throw failure;
     }
     const elapsed = (performance.now() - started) / 1000;
+    if (raw.type === "opaqueredirect") {
+      discard(raw);
+      guard.finish();
+      throw new RequestError(
+        "Cannot report the redirect: this runtime's fetch hides redirect responses " +
+          "(opaqueredirect), so allow_redirects: false is not supported here",
+        { request: info },
+      );
+    }
     jar?.setFromResponse(current, raw.headers.getSetCookie());
 
     if (
@@ -350,12 +396,21 @@ export async function send(
 
     const response = fromNative({
       raw,
-      url: current.href,
+      // Where the browser followed redirects itself, only it knows the final URL.
+      url: raw.redirected && raw.url !== "" ? raw.url : current.href,
       request: info,
       elapsed,
       history: history ?? [],
     });
-    await readBody(response, raw, method, guard, { readMs, maxBytes, progress }, streamed);
+    await readBody(
+      response,
+      raw,
+      method,
+      guard,
+      { readMs, maxBytes, progress },
+      streamed,
+      !inflateHere,
+    );
     return response;
   }
 }
@@ -379,6 +434,7 @@ async function readBody(
   guard: CallGuard,
   limits: BodyLimits,
   streamed: boolean,
+  runtimeDecoded: boolean,
 ): Promise<void> {
   if (raw.body === null || method === "HEAD" || NO_BODY_STATUS.has(raw.status)) {
     discard(raw);
@@ -399,7 +455,7 @@ async function readBody(
   }
   let codings: string[] | null;
   try {
-    codings = pendingCodings(encoding, guard.info);
+    codings = pendingCodings(encoding, guard.info, runtimeDecoded);
   } catch (error) {
     discard(raw);
     guard.finish();

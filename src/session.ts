@@ -11,7 +11,13 @@ import { type FormFields, type FormValue, redactUrl } from "./_url.ts";
 import { checkAuth } from "./auth.ts";
 import { CookieJar } from "./cookies.ts";
 import { InvalidURLError } from "./errors.ts";
-import { type Auth, checkOptionNames, type Hooks, type RequestOptions } from "./options.ts";
+import {
+  type Auth,
+  checkOptionNames,
+  type Hooks,
+  ownOptions,
+  type RequestOptions,
+} from "./options.ts";
 import { send, type SessionContext } from "./request.ts";
 import type { Response } from "./response.ts";
 
@@ -92,7 +98,7 @@ export class Session {
       throw new TypeError("Invalid 'defaults': expected an object of request options");
     }
     checkOptionNames(defaults, SESSION_ONLY);
-    const { base_url, hooks, headers, auth, params, cookies, ...rest } = defaults;
+    const { base_url, hooks, headers, auth, params, cookies, ...rest } = ownOptions(defaults);
     this.headers = new Headers();
     if (headers !== undefined && headers !== null) {
       addHeaders(this.headers, headers, { method: "", url: "" });
@@ -102,18 +108,18 @@ export class Session {
     if (cookies !== undefined && cookies !== null) {
       for (const name of Object.keys(cookies)) this.cookies.set(name, cookies[name]);
     }
+    const ownHooks = hooks === undefined || hooks === null ? undefined : ownOptions(hooks);
     this.hooks = {
-      request: [...(hooks?.request ?? [])],
-      response: [...(hooks?.response ?? [])],
+      request: [...(ownHooks?.request ?? [])],
+      response: [...(ownHooks?.response ?? [])],
     };
     if (base_url !== undefined && base_url !== null) {
       let base: URL;
       try {
         base = new URL(String(base_url));
-      } catch (cause) {
-        throw new TypeError(`Invalid 'base_url': ${JSON.stringify(redactUrl(String(base_url)))}`, {
-          cause,
-        });
+      } catch {
+        // Not kept as the cause: the platform's error quotes the input, credentials and all.
+        throw new TypeError(`Invalid 'base_url': ${JSON.stringify(redactUrl(String(base_url)))}`);
       }
       if (base.protocol !== "http:" && base.protocol !== "https:") {
         throw new TypeError("Invalid 'base_url': expected an http or https URL");
@@ -121,7 +127,7 @@ export class Session {
       if (!base.pathname.endsWith("/")) base.pathname += "/";
       this.#base = base;
     }
-    this.#defaults = rest;
+    this.#defaults = ownOptions(rest);
   }
 
   /**
@@ -138,14 +144,15 @@ export class Session {
       checkOptionNames(options);
     }
     const target = this.#resolve(url, typeof method === "string" ? method.toUpperCase() : "");
-    const merged = this.#merge(options ?? {});
+    const own = ownOptions(options ?? {});
+    const merged = this.#merge(own);
     const context = this.#context(merged);
     const first = await send(method, target, merged, context);
     let response = first;
     for (const hook of this.hooks.response) {
       const replaced = await hook(
         response,
-        () => send(method, target, this.#merge(options ?? {}), context),
+        () => send(method, target, this.#merge(own), context),
       );
       if (replaced !== undefined && replaced !== null) response = replaced;
     }
@@ -209,7 +216,7 @@ export class Session {
 
   /** The request's options over the session's defaults. */
   #merge(options: RequestOptions): RequestOptions {
-    const merged: RequestOptions = { ...this.#defaults, ...options };
+    const merged: RequestOptions = Object.assign(Object.create(null), this.#defaults, options);
     merged.auth = options.auth ?? this.auth ?? undefined;
     if (this.params !== null) {
       merged.params = options.params === undefined || options.params === null

@@ -1,0 +1,351 @@
+// Hostile redirects: loops, Locations to other schemes or hosts, credentials in a Location,
+// https -> http downgrades, A -> B -> A hops, and 303 after a JSON POST. The checklist:
+// requests CVE-2018-18074, urllib3 CVE-2023-43804 / CVE-2023-45803 / CVE-2025-50181,
+// undici CVE-2022-31151, node-fetch CVE-2022-0235, axios CVE-2025-58754 (data: URLs).
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as requests from "../../mod.ts";
+import { InvalidURLError, Session, TooManyRedirectsError } from "../../mod.ts";
+import {
+  headerOf,
+  ok,
+  redirect,
+  rejectsWith,
+  response,
+  RUNTIME,
+  type Scripted,
+  scripted,
+  type Seen,
+  type TlsServer,
+  tlsServer,
+} from "./_fixtures.ts";
+
+/**
+ * Routes of both servers: `/r/<status>/<Location, URI-encoded>` and `/b64/<Location, base64>`
+ * redirect, `/cookie/<Location>`
+ * sets a cookie and redirects with 302, anything else answers 200 "landed".
+ */
+function route(seen: Seen, socket: import("node:net").Socket): void {
+  const parts = seen.target.split("/");
+  if (parts[1] === "r") {
+    socket.write(redirect(Number(parts[2]), decodeURIComponent(parts.slice(3).join("/"))));
+  } else if (parts[1] === "b64") {
+    // The Location in base64, so that the first URL does not itself hold the secrets.
+    socket.write(redirect(302, atob(decodeURIComponent(parts[2]))));
+  } else if (parts[1] === "cookie") {
+    socket.write(
+      response("302 Found", [
+        ["Set-Cookie", "sid=s3cret-session; Path=/"],
+        ["Location", decodeURIComponent(parts.slice(2).join("/"))],
+        ["Content-Length", "0"],
+      ]),
+    );
+  } else {
+    socket.write(ok("landed"));
+  }
+}
+
+let a: Scripted;
+let b: Scripted;
+let tls: TlsServer;
+
+before(async () => {
+  a = await scripted(route);
+  b = await scripted(route);
+  tls = await tlsServer((req, res) => {
+    const location = decodeURIComponent((req.url ?? "/").slice(1));
+    res.writeHead(302, { location, "content-length": "0" });
+    res.end();
+  });
+});
+
+after(async () => {
+  await a.close();
+  await b.close();
+  await tls.close();
+});
+
+/** `/r/<status>/<location>` on `server`. */
+function hop(server: { url: string }, status: number, location: string): string {
+  return `${server.url}/r/${status}/${encodeURIComponent(location)}`;
+}
+
+/** The requests `server` saw during `run`. */
+async function seenDuring(server: Scripted, run: () => Promise<unknown>): Promise<Seen[]> {
+  const start = server.seen.length;
+  await run();
+  return server.seen.slice(start);
+}
+
+/** Credentials of every kind, to check what reaches the other side. */
+const SECRETS: requests.RequestOptions = {
+  auth: ["alice", "pa55word"],
+  cookies: { sid: "cookie-secret" },
+  headers: { "X-Api-Key": "key-secret", "Proxy-Authorization": "Basic cHJveHk6c2VjcmV0" },
+  sensitive_headers: ["X-Api-Key"],
+};
+
+function assertNoCredentials(seen: Seen): void {
+  for (const name of ["authorization", "proxy-authorization", "cookie", "x-api-key"]) {
+    assert.equal(headerOf(seen, name), null, `${name} reached ${seen.target}`);
+  }
+  assert.doesNotMatch(seen.head, /secret|pa55word|YWxpY2U6cGE1NXdvcmQ/i);
+}
+
+test("a redirect loop ends with TooManyRedirectsError after max_redirects + 1 requests", async () => {
+  for (const max of [0, 1, 5, 30]) {
+    const seen = await seenDuring(a, async () => {
+      const error = await rejectsWith(
+        requests.get(hop(a, 302, "/r/302/loop"), { max_redirects: max }),
+        TooManyRedirectsError,
+      );
+      assert.equal(error.history.length, max + 1);
+      assert.match(error.message, new RegExp(`^Exceeded ${max} redirects`));
+    });
+    assert.equal(seen.length, max + 1);
+  }
+});
+
+test("a loop between two origins ends too, and credentials never cross it", async () => {
+  const aUrl = `${a.url}/r/302/${encodeURIComponent(`${b.url}/r/302/`)}`;
+  // A -> B -> A ... with the Location of B pointing back at A's first URL.
+  const there = hop(b, 302, aUrl);
+  const seenB = await seenDuring(b, async () => {
+    await rejectsWith(
+      requests.get(hop(a, 302, there), { ...SECRETS, max_redirects: 6 }),
+      TooManyRedirectsError,
+    );
+  });
+  assert.ok(seenB.length >= 1);
+  for (const seen of seenB) assertNoCredentials(seen);
+});
+
+test("max_redirects: 0 and allow_redirects: false never touch the Location", async () => {
+  const target = `${b.url}/never`;
+  const seen = await seenDuring(b, async () => {
+    await rejectsWith(
+      requests.get(hop(a, 302, target), { max_redirects: 0 }),
+      TooManyRedirectsError,
+    );
+    const r = await requests.get(hop(a, 302, target), { allow_redirects: false });
+    assert.equal(r.status_code, 302);
+    assert.equal(r.history.length, 0);
+    const h = await requests.head(hop(a, 301, target));
+    assert.equal(h.status_code, 301);
+  });
+  assert.equal(seen.length, 0);
+});
+
+const REFUSED_LOCATIONS = [
+  "file:///etc/passwd",
+  "file://localhost/etc/shadow",
+  "data:text/plain;base64,SGVsbG8=",
+  `data:application/octet-stream,${"A".repeat(10_000)}`,
+  "javascript:alert(document.cookie)",
+  "unix:/var/run/docker.sock",
+  "unix:///var/run/docker.sock:/containers/json",
+  "ftp://127.0.0.1/",
+  "gopher://127.0.0.1:70/_GET",
+  "ws://127.0.0.1/",
+  "blob:http://127.0.0.1/0",
+  "about:blank",
+  "mailto:a@b.c",
+  "http://[::1",
+  "http://exa mple/",
+] as const;
+
+for (const location of REFUSED_LOCATIONS) {
+  test(`a Location to ${JSON.stringify(location.slice(0, 40))} is refused and never fetched`, async () => {
+    const before = a.seen.length;
+    const error = await rejectsWith(
+      requests.get(hop(a, 302, location), SECRETS),
+      InvalidURLError,
+    );
+    assert.match(error.message, /^Redirect refused: Location /);
+    assert.equal(a.seen.length, before + 1);
+  });
+}
+
+for (
+  const [name, location] of [
+    ["//host", (port: number) => `//127.0.0.1:${port}/landing`],
+    ["\\\\host", (port: number) => `\\\\127.0.0.1:${port}/landing`],
+    ["/\\host", (port: number) => `/\\127.0.0.1:${port}/landing`],
+    ["http:\\\\host", (port: number) => `http:\\\\127.0.0.1:${port}/landing`],
+  ] as const
+) {
+  test(`a ${name} Location is another origin: followed without credentials`, async () => {
+    const seen = await seenDuring(b, async () => {
+      const r = await requests.get(hop(a, 302, location(b.port)), SECRETS);
+      assert.equal(r.content, "landed");
+      assert.equal(r.url, `${b.url}/landing`);
+    });
+    assert.equal(seen.length, 1);
+    assertNoCredentials(seen[0]);
+  });
+}
+
+test("credentials in a cross-origin Location are neither used nor shown", async () => {
+  const location = `http://mallory:stolen-pw@127.0.0.1:${b.port}/landing`;
+  const seen = await seenDuring(b, async () => {
+    const r = await requests.get(`${a.url}/b64/${encodeURIComponent(btoa(location))}`, SECRETS);
+    assert.equal(r.url, `${b.url}/landing`);
+    for (const past of r.history) assert.doesNotMatch(past.url, /stolen|mallory|pa55word/);
+  });
+  assertNoCredentials(seen[0]);
+  assert.doesNotMatch(seen[0].head, /stolen|mallory|bWFsbG9yeT/);
+});
+
+test("credentials in a same-origin Location do not replace the caller's", async () => {
+  const location = `http://mallory:stolen-pw@127.0.0.1:${a.port}/landing`;
+  const seen = await seenDuring(a, async () => {
+    const r = await requests.get(hop(a, 302, location), { auth: ["alice", "pa55word"] });
+    assert.equal(r.url, `${a.url}/landing`);
+  });
+  assert.equal(headerOf(seen[1], "authorization"), `Basic ${btoa("alice:pa55word")}`);
+});
+
+test("A -> B -> A: what was stripped for B stays stripped back on A", async () => {
+  const back = `${a.url}/back-home`;
+  const seenA = await seenDuring(a, async () => {
+    const r = await requests.get(hop(a, 302, hop(b, 307, back)), SECRETS);
+    assert.equal(r.content, "landed");
+    assert.equal(r.history.length, 2);
+  });
+  assert.equal(seenA.length, 2);
+  assert.equal(headerOf(seenA[0], "authorization"), `Basic ${btoa("alice:pa55word")}`);
+  assert.equal(headerOf(seenA[0], "x-api-key"), "key-secret");
+  assert.equal(seenA[1].target, "/back-home");
+  assertNoCredentials(seenA[1]);
+});
+
+test("A -> B -> A in a Session: a cookie set by A is not sent to B", async () => {
+  await using session = new Session({ auth: ["alice", "pa55word"] });
+  // B is reached as "localhost": cookies are per host, not per port (RFC 6265).
+  const onB = `http://localhost:${b.port}/r/302/${encodeURIComponent(`${a.url}/home`)}`;
+  const seenB = await seenDuring(b, async () => {
+    const seenA = await seenDuring(a, async () => {
+      const r = await session.get(`${a.url}/cookie/${encodeURIComponent(onB)}`);
+      assert.equal(r.content, "landed");
+    });
+    assert.equal(headerOf(seenA[1], "cookie"), "sid=s3cret-session");
+    assert.equal(headerOf(seenA[1], "authorization"), null);
+  });
+  assertNoCredentials(seenB[0]);
+});
+
+test("https -> http on another port drops every credential (real TLS)", {
+  skip: RUNTIME === "node" && "Node's fetch has no 'verify' (the same-host test covers the rule)",
+}, async () => {
+  const seen = await seenDuring(b, async () => {
+    const start = `${tls.url}/${encodeURIComponent(`${b.url}/downgraded`)}`;
+    const r = await requests.get(start, { ...SECRETS, verify: tls.ca });
+    assert.equal(r.content, "landed");
+    assert.equal(r.history[0].url, start);
+  });
+  assertNoCredentials(seen[0]);
+});
+
+test("https -> http on the same host and port drops every credential", async () => {
+  const seen: Request[] = [];
+  const fetch = (req: Request) => {
+    seen.push(req);
+    return req.url.startsWith("https:")
+      ? new Response(null, { status: 302, headers: { location: "http://example.test:8443/x" } })
+      : new Response("plain");
+  };
+  const r = await requests.get("https://example.test:8443/start", { ...SECRETS, fetch });
+  assert.equal(r.content, "plain");
+  assert.equal(seen.length, 2);
+  assert.equal(seen[0].headers.get("authorization"), `Basic ${btoa("alice:pa55word")}`);
+  for (const name of ["authorization", "proxy-authorization", "cookie", "x-api-key"]) {
+    assert.equal(seen[1].headers.get(name), null, name);
+  }
+});
+
+test("https -> http in a Session: Secure cookies and session auth stay behind", async () => {
+  const fetch = (req: Request) => {
+    const url = new URL(req.url);
+    if (url.protocol === "https:" && url.pathname === "/login") {
+      return new Response(null, {
+        status: 302,
+        headers: [
+          ["set-cookie", "secure-sid=top; Secure; Path=/"],
+          ["location", "http://example.test/plain"],
+        ],
+      });
+    }
+    return Response.json({
+      cookie: req.headers.get("cookie"),
+      authorization: req.headers.get("authorization"),
+    });
+  };
+  await using session = new Session({ fetch, auth: { bearer: "t0ken" } });
+  const r = await session.get("https://example.test/login");
+  assert.deepEqual(r.json(), { cookie: null, authorization: null });
+});
+
+for (const status of [301, 302, 303] as const) {
+  test(`${status} after a JSON POST sends a GET with no body and no Content-Type`, async () => {
+    const seen = await seenDuring(b, async () => {
+      const r = await requests.post(hop(a, status, `${b.url}/after-post`), {
+        json: { transfer: 1_000_000, to: "mallory" },
+      });
+      assert.equal(r.content, "landed");
+    });
+    assert.equal(seen[0].method, "GET");
+    assert.equal(seen[0].body.byteLength, 0);
+    for (const name of ["content-type", "transfer-encoding", "content-encoding"]) {
+      assert.equal(headerOf(seen[0], name), null, name);
+    }
+    assert.ok([null, "0"].includes(headerOf(seen[0], "content-length")));
+  });
+}
+
+test("303 after PUT with a form body drops it too; 307 and 308 keep body and type", async () => {
+  const seen = await seenDuring(b, async () => {
+    await requests.put(hop(a, 303, `${b.url}/303`), { data: { a: "1" } });
+    await requests.post(hop(a, 307, `${b.url}/307`), { json: { keep: true } });
+    await requests.post(hop(a, 308, `${b.url}/308`), { json: { keep: true } });
+  });
+  assert.equal(seen[0].method, "GET");
+  assert.equal(seen[0].body.byteLength, 0);
+  assert.equal(headerOf(seen[0], "content-type"), null);
+  for (const kept of seen.slice(1)) {
+    assert.equal(kept.method, "POST");
+    assert.equal(new TextDecoder().decode(kept.body), '{"keep":true}');
+    assert.equal(headerOf(kept, "content-type"), "application/json");
+  }
+});
+
+test("a redirect with a huge body is not read", async () => {
+  const big = await scripted((_seen, socket) => {
+    socket.write(
+      response("302 Found", [["Location", `${b.url}/small`], ["Content-Length", "1073741824"]]),
+    );
+    socket.write("x".repeat(65536));
+  });
+  try {
+    const r = await requests.get(big.url, { timeout: 5 });
+    assert.equal(r.content, "landed");
+  } finally {
+    await big.close();
+  }
+});
+
+test("a Session's base_url refuses network-path and backslash URLs (axios CVE-2024-39338)", async () => {
+  await using session = new Session({ base_url: `${a.url}/api/`, auth: ["alice", "pa55word"] });
+  const host = `127.0.0.1:${b.port}`;
+  const seen = await seenDuring(b, async () => {
+    for (
+      const path of [`//${host}/x`, `\\\\${host}/x`, `/\\${host}/x`, ` //${host}/x`, `\\/${host}/x`]
+    ) {
+      await rejectsWith(session.get(path), InvalidURLError);
+    }
+    // A path that merely looks like a host stays on the base.
+    const r = await session.get(`/${host}/x`);
+    assert.equal(r.url, `${a.url}/api/${host}/x`);
+  });
+  assert.equal(seen.length, 0);
+});
