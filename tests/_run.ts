@@ -1,7 +1,11 @@
-// Runs the whole suite on Deno and on Bun and prints one line with the totals:
+// Runs the whole suite on Deno, Bun and Node, then the browser test (tests/browser/run.ts, in
+// headless Chromium), and prints one line with the totals:
 //   deno task test            (or: npx -y deno@2 task test)
+//   deno task test node       (one of them: deno, bun, node or browser)
 // Starts a real httpbin on loopback for the interop tests when one can be had and HTTPBIN_URL
-// is not set; without it those tests say loudly that they skipped.
+// is not set; without it those tests say loudly that they skipped. Node 24+ is the one on PATH
+// or the `node` package from the npm registry; the browser test installs playwright-core into
+// tests/browser/deps/node_modules when it is missing and needs Debian's chromium.
 
 const root = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -96,10 +100,74 @@ async function bunCommand(): Promise<[string, string[]]> {
   return ["npx", ["-y", "bun@1"]];
 }
 
-const only = Deno.args[0]; // "deno" or "bun" to run one runtime
+/** The tests use `await using`, which Node 22's V8 cannot parse; Node 24 strips types too. */
+const NODE_MAJOR = 24;
+
+/** The path of a Node of NODE_MAJOR or newer: the one on PATH, else `npx -y node@NODE_MAJOR`. */
+async function nodePath(): Promise<string | null> {
+  const probe = ["-p", "JSON.stringify([process.versions.node, process.execPath])"];
+  const npx = ["-y", `node@${NODE_MAJOR}`, ...probe];
+  for (const [cmd, args] of [["node", probe], ["npx", npx]] as const) {
+    try {
+      const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+      if (!out.success) continue;
+      const [version, path] = JSON.parse(decoder.decode(out.stdout)) as [string, string];
+      if (Number(version.split(".")[0]) >= NODE_MAJOR) return path;
+    } catch { /* not installed, or not this version */ }
+  }
+  return null;
+}
+
+function missing(runtime: string, why: string): Tally {
+  console.log(`${runtime}: ${why}`);
+  return { runtime, passed: 0, failed: 1, skipped: 0, ok: false };
+}
+
+/** Node's own test runner over the same files. */
+async function nodeTally(node: string): Promise<Tally> {
+  const { code, text } = await run(
+    node,
+    ["--test", "--test-reporter=spec", "--test-timeout=60000", "tests/**/*_test.ts"],
+    env,
+  );
+  const plain = strip(text);
+  return {
+    runtime: "node",
+    passed: number(plain, /^ℹ pass (\d+)$/gm),
+    failed: number(plain, /^ℹ fail (\d+)$/gm) + number(plain, /^ℹ cancelled (\d+)$/gm),
+    skipped: number(plain, /^ℹ skipped (\d+)$/gm),
+    ok: code === 0,
+  };
+}
+
+/** The browser test, after installing its dev-only npm packages when they are missing. */
+async function browserTally(node: string): Promise<Tally> {
+  try {
+    Deno.statSync(`${root}tests/browser/deps/node_modules/playwright-core/package.json`);
+  } catch {
+    const args = ["ci", "--prefix", "tests/browser/deps", "--no-audit", "--no-fund"];
+    if ((await run("npm", args, env)).code !== 0) {
+      return missing("browser", "'npm ci --prefix tests/browser/deps' failed");
+    }
+  }
+  const { code, text } = await run(node, ["tests/browser/run.ts"], {
+    ...env,
+    DENO: Deno.execPath(),
+  });
+  const plain = strip(text);
+  return {
+    runtime: "browser",
+    passed: number(plain, /^browser: (\d+) passed/gm),
+    failed: number(plain, /^browser: \d+ passed, (\d+) failed/gm),
+    skipped: 0,
+    ok: code === 0,
+  };
+}
+
+const only = Deno.args[0]; // "deno", "bun", "node" or "browser" to run one of them
 const env: Record<string, string> = { NO_COLOR: "1" };
 let httpbin: Awaited<ReturnType<typeof startHttpbin>> = null;
-if (!Deno.env.get("HTTPBIN_URL")) {
+if (!Deno.env.get("HTTPBIN_URL") && only !== "browser") {
   httpbin = await startHttpbin();
   if (httpbin !== null) {
     env.HTTPBIN_URL = httpbin.url;
@@ -137,6 +205,16 @@ try {
       skipped: number(plain, /^\s*(\d+) skip$/gm),
       ok: code === 0,
     });
+  }
+  if (only === undefined || only === "node" || only === "browser") {
+    const node = await nodePath();
+    const why = `cannot obtain Node ${NODE_MAJOR}+ (npx -y node@${NODE_MAJOR})`;
+    if (only !== "browser") {
+      tallies.push(node === null ? missing("node", why) : await nodeTally(node));
+    }
+    if (only !== "node") {
+      tallies.push(node === null ? missing("browser", why) : await browserTally(node));
+    }
   }
 } finally {
   await httpbin?.stop();

@@ -1,8 +1,11 @@
-// Test servers: an in-process web-standard server (Deno.serve or Bun.serve) with an echo
-// handler and a few routes, a raw node:net server that scripts exact bytes, and httpbin's URL.
+// Test servers: an in-process web-standard server (Deno.serve, Bun.serve, or node:http adapting
+// the web handler on Node) with an echo handler and a few routes, a raw node:net server that
+// scripts exact bytes, and httpbin's URL.
 
+import http from "node:http";
 import net from "node:net";
 import process from "node:process";
+import { Readable } from "node:stream";
 
 /** A running test server. */
 export interface TestServer {
@@ -28,7 +31,7 @@ const runtime = globalThis as unknown as {
 };
 
 /** Serves `handler` on 127.0.0.1 with a free port. */
-export function serve(handler: Handler = echo): TestServer {
+export async function serve(handler: Handler = echo): Promise<TestServer> {
   let hits = 0;
   const counted: Handler = (req) => {
     hits++;
@@ -61,7 +64,98 @@ export function serve(handler: Handler = echo): TestServer {
       },
     };
   }
-  throw new Error("The test server needs Deno.serve or Bun.serve");
+  return await nodeServe(counted, () => hits);
+}
+
+/** Resolves with `SLOW` unless `promise` settles before a zero-delay timer fires. */
+const SLOW = Symbol("slow");
+function soon<T>(promise: Promise<T>): Promise<T | typeof SLOW> {
+  return Promise.race([promise, new Promise<typeof SLOW>((r) => setTimeout(() => r(SLOW), 0))]);
+}
+
+/**
+ * Node has neither Deno.serve nor Bun.serve: node:http with the web handler adapted. A body
+ * that is complete at once gets a Content-Length (as the other runtimes give a buffered body);
+ * one still arriving is sent chunked, with the headers sent before the first chunk.
+ */
+async function nodeServe(handler: Handler, hits: () => number): Promise<TestServer> {
+  const server = http.createServer(async (req, res) => {
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    const headers = new Headers();
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+    }
+    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    let response: Response;
+    try {
+      response = await handler(
+        new Request(`http://${req.headers.host}${req.url}`, {
+          method: req.method,
+          headers,
+          body: hasBody ? Readable.toWeb(req) as ReadableStream<Uint8Array> : null,
+          signal: abort.signal,
+          duplex: "half",
+        } as RequestInit),
+      );
+    } catch (error) {
+      res.writeHead(500, { "content-type": "text/plain" }).end(String(error));
+      return;
+    }
+    res.statusCode = response.status;
+    for (const [name, value] of response.headers) {
+      if (name !== "set-cookie") res.setHeader(name, value);
+    }
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+    const reader = response.body?.getReader();
+    if (reader === undefined || req.method === "HEAD") {
+      await reader?.cancel();
+      res.end();
+      return;
+    }
+    abort.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
+    const buffered: Uint8Array[] = [];
+    try {
+      for (;;) {
+        const next = reader.read();
+        const step = await soon(next);
+        if (step === SLOW) {
+          res.flushHeaders();
+          for (const chunk of buffered.splice(0)) res.write(chunk);
+          for (let r = await next; !r.done; r = await reader.read()) {
+            if (!res.write(r.value)) await new Promise((ok) => res.once("drain", ok));
+          }
+          break;
+        }
+        if (step.done) {
+          if (response.status !== 204 && response.status !== 304) {
+            res.setHeader("content-length", buffered.reduce((n, c) => n + c.byteLength, 0));
+          }
+          for (const chunk of buffered) res.write(chunk);
+          break;
+        }
+        buffered.push(step.value);
+      }
+      res.end();
+    } catch {
+      res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get hits() {
+      return hits();
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 const encoder = new TextEncoder();

@@ -9,8 +9,8 @@ let a: TestServer;
 let b: TestServer;
 let raw: RawServer;
 before(async () => {
-  a = serve();
-  b = serve();
+  a = await serve();
+  b = await serve();
   raw = await rawServer((socket, head) => {
     const location = decodeURIComponent(head.split(" ")[1].slice(1));
     socket.end(
@@ -154,7 +154,9 @@ test("credentials in a Location are not used and not shown", async () => {
 });
 
 test("too many redirects is a TooManyRedirectsError carrying the history", async () => {
-  const loop = serve((req) => new Response(null, { status: 302, headers: { location: req.url } }));
+  const loop = await serve((req) =>
+    new Response(null, { status: 302, headers: { location: req.url } })
+  );
   try {
     const error = await requests.get(`${loop.url}/loop`, { max_redirects: 3 }).catch((e) => e);
     assert.ok(error instanceof requests.TooManyRedirectsError);

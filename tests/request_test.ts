@@ -6,8 +6,8 @@ import * as requests from "../mod.ts";
 import { type Echo, header, serve, type TestServer } from "./_server.ts";
 
 let server: TestServer;
-before(() => {
-  server = serve();
+before(async () => {
+  server = await serve();
 });
 after(() => server.close());
 
@@ -189,7 +189,7 @@ test("files are sent as multipart with a random boundary and data fields", async
 });
 
 test("multipart parses on the server as form data, including a streamed file", async () => {
-  const parsing = serve(async (req) => {
+  const parsing = await serve(async (req) => {
     const form = await req.formData();
     const out: Record<string, string> = {};
     for (const [name, value] of form) {
@@ -213,11 +213,16 @@ test("multipart parses on the server as form data, including a streamed file", a
         'we"ird\r\n': ['na"me\r\n.txt', "x"],
       },
     });
+    // Node's form-data parser (undici) turns the WHATWG escapes back into '"', CR and LF.
+    const node = !("Deno" in globalThis) && !("Bun" in globalThis);
+    const [name, filename] = node
+      ? ['we"ird\r\n', 'na"me\r\n.txt']
+      : ["we%22ird%0D%0A", "na%22me%0D%0A.txt"];
     assert.deepEqual(r.json(), {
       a: "1",
       blob: "f.bin:file body",
       streamed: "s.txt:chunk1-chunk2",
-      "we%22ird%0D%0A": "na%22me%0D%0A.txt:x",
+      [name]: `${filename}:x`,
     });
   } finally {
     await parsing.close();

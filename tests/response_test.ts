@@ -9,7 +9,7 @@ import { type RawServer, rawServer, serve, type TestServer } from "./_server.ts"
 let server: TestServer;
 let raw: RawServer;
 before(async () => {
-  server = serve();
+  server = await serve();
   raw = await rawServer((socket, head) => {
     const path = head.split(" ")[1];
     if (path === "/latin1") {

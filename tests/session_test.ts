@@ -10,6 +10,9 @@ import { type Echo, header, type RawServer, rawServer, serve, type TestServer } 
 import { makeTestPki, type TestPki } from "./_tls.ts";
 
 const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun === "object";
+const IS_NODE = !IS_BUN && !("Deno" in globalThis);
+/** Node's fetch has no TLS options: a session given `verify` rejects every request. */
+const NODE_REFUSES_VERIFY = /^Option 'verify' is not supported on this runtime \(Node\.js\)/;
 
 let server: TestServer;
 let flaky: TestServer;
@@ -21,7 +24,7 @@ const tlsSockets = new Set<net.Socket>();
 let flakyHits = 0;
 
 before(async () => {
-  server = serve(async (req) => {
+  server = await serve(async (req) => {
     const url = new URL(req.url);
     if (url.pathname === "/login") {
       return new Response("in", {
@@ -41,7 +44,7 @@ before(async () => {
     const { echo } = await import("./_server.ts");
     return echo(req);
   });
-  flaky = serve((req) => {
+  flaky = await serve((req) => {
     flakyHits++;
     const fails = Number(new URL(req.url).searchParams.get("fails") ?? 2);
     const retryAfter = new URL(req.url).searchParams.get("retry_after");
@@ -148,7 +151,7 @@ test("cookies set on a redirect hop are kept and sent on the next hop", async ()
 });
 
 test("jar cookies are re-matched for a redirect to another host", async () => {
-  const other = serve((req) => Response.json({ cookie: req.headers.get("cookie") }));
+  const other = await serve((req) => Response.json({ cookie: req.headers.get("cookie") }));
   try {
     const session = new Session();
     session.cookies.set("local", "1", { domain: "127.0.0.1" });
@@ -299,6 +302,15 @@ test("retries options are validated", async () => {
 });
 
 test("verify with a CA bundle reaches a server of a private CA; plain requests still refuse", async () => {
+  if (IS_NODE) {
+    await using refused = new Session({ verify: pki.caFile });
+    await assert.rejects(refused.get(`${tlsUrl}/private`), {
+      name: "TypeError",
+      message: NODE_REFUSES_VERIFY,
+    });
+    await assert.rejects(requests.get(`${tlsUrl}/plain`), requests.ConnectionError);
+    return;
+  }
   await using session = new Session({ verify: pki.caFile });
   const r = await session.get(`${tlsUrl}/private`);
   assert.deepEqual(r.json(), { path: "/private", tls: true });
@@ -323,6 +335,20 @@ test("verify: false works where the runtime allows it and does not leak", async 
 });
 
 test("close() releases the session's clients and the session stays usable", async () => {
+  if (IS_NODE) {
+    const refused = new Session({ verify: pki.ca });
+    await assert.rejects(refused.get(`${tlsUrl}/a`), {
+      name: "TypeError",
+      message: NODE_REFUSES_VERIFY,
+    });
+    refused.close();
+    await assert.rejects(refused.get(`${tlsUrl}/b`), {
+      name: "TypeError",
+      message: NODE_REFUSES_VERIFY,
+    });
+    refused.close();
+    return;
+  }
   const session = new Session({ verify: pki.ca });
   assert.equal((await session.get(`${tlsUrl}/a`)).status_code, 200);
   session.close();

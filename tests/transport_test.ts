@@ -1,6 +1,7 @@
 // Real TLS and proxy traffic on loopback: a test CA made with openssl, node:https servers (one of
 // them demanding a client certificate), a plain node:http origin and a forwarding proxy written
-// with node:net that speaks both absolute-form forwarding and CONNECT.
+// with node:net that speaks both absolute-form forwarding and CONNECT. Node's fetch has no TLS or
+// proxy options, so on Node each of these tests checks instead that its options are refused.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -15,6 +16,7 @@ import { makeTestPki } from "./_tls.ts";
 
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun === "object";
+const IS_NODE = !IS_DENO && !IS_BUN;
 
 interface Seen {
   url: string;
@@ -200,8 +202,46 @@ async function withTransport(
 
 // Deno's node:test never runs `after` once a test was skipped, so a runtime-specific test is
 // registered only on its runtime instead of using `{ skip }`.
-function testOn(runtime: "Deno" | "Bun", name: string, body: () => void | Promise<void>): void {
-  if (runtime === "Deno" ? IS_DENO : IS_BUN) test(name, body);
+function testOn(
+  runtime: "Deno" | "Bun" | "Node",
+  name: string,
+  body: () => void | Promise<void>,
+): void {
+  if (runtime === "Deno" ? IS_DENO : runtime === "Bun" ? IS_BUN : IS_NODE) test(name, body);
+}
+
+/**
+ * On Node, checks that `options` are refused with a TypeError naming the first of them and
+ * Node.js, by createTransport(), request() and a Session alike, before anything is sent and
+ * without showing proxy credentials; returns true there, so the test ends. Elsewhere returns
+ * false at once, and the test goes on to check what the options do.
+ */
+async function refusedOnNode(options: TransportOptions): Promise<boolean> {
+  if (!IS_NODE) return false;
+  const first = options.verify !== undefined && options.verify !== true
+    ? "verify"
+    : options.cert !== undefined
+    ? "cert"
+    : "proxies";
+  const check = (error: unknown): true => {
+    assert.ok(error instanceof TypeError, `expected a TypeError, got ${error}`);
+    assert.match(
+      error.message,
+      new RegExp(`^Option '${first}' is not supported on this runtime \\(Node\\.js\\)`),
+    );
+    assert.ok(!/@|hunter2|s3cret|p%3Ass/.test(error.message), error.message);
+    return true;
+  };
+  const seen = () => [seenByHttp, seenByHttps, seenByMtls, seenByProxy].map((l) => l.length);
+  const before = seen();
+  assert.throws(() => createTransport(options), check);
+  await assert.rejects(requests.get(httpUrl, options), check);
+  await assert.rejects(requests.post(httpsUrl, { ...options, json: { a: 1 } }), check);
+  const session = new Session(options);
+  await assert.rejects(session.get(httpUrl), check);
+  session.close();
+  assert.deepEqual(seen(), before);
+  return true;
 }
 
 function typeErrorOf(options: unknown): TypeError {
@@ -230,6 +270,7 @@ test("plain fetch rejects the test server's certificate (verification is on by d
 });
 
 test("verify as PEM text trusts the test CA", async () => {
+  if (await refusedOnNode({ verify: pem.ca })) return;
   await withTransport({ verify: pem.ca }, async (transport) => {
     assert.deepEqual(await get(`${httpsUrl}pem-text`, transport), {
       status: 200,
@@ -239,6 +280,7 @@ test("verify as PEM text trusts the test CA", async () => {
 });
 
 test("verify as a file path trusts the test CA, for localhost too", async () => {
+  if (await refusedOnNode({ verify: files.ca })) return;
   await withTransport({ verify: files.ca }, async (transport) => {
     const localhost = httpsUrl.replace("127.0.0.1", "localhost");
     assert.equal((await get(`${localhost}by-path`, transport)).text, "hello /by-path");
@@ -251,6 +293,15 @@ testOn("Bun", "verify: false accepts an untrusted certificate on Bun", async () 
   });
 });
 
+testOn("Node", "verify: false is a TypeError naming the option and Node.js on Node", () => {
+  const error = typeErrorOf({ verify: false });
+  assert.equal(
+    error.message,
+    "Option 'verify' is not supported on this runtime (Node.js): " +
+      "it needs Deno.createHttpClient or Bun's fetch 'tls' option",
+  );
+});
+
 testOn("Deno", "verify: false is a TypeError naming the option and Deno on Deno", () => {
   const error = typeErrorOf({ verify: false });
   assert.match(error.message, /^Option 'verify' set to false is not supported/);
@@ -259,6 +310,7 @@ testOn("Deno", "verify: false is a TypeError naming the option and Deno on Deno"
 });
 
 test("a transport's TLS settings do not leak into the next plain fetch", async () => {
+  if (await refusedOnNode({ verify: pem.ca })) return;
   const relaxing: TransportOptions[] = [{ verify: pem.ca }];
   if (IS_BUN) relaxing.push({ verify: false });
   for (const options of relaxing) {
@@ -273,6 +325,7 @@ test("a transport's TLS settings do not leak into the next plain fetch", async (
 });
 
 test("cert presents the client certificate to a server that requires one", async () => {
+  if (await refusedOnNode({ verify: pem.ca, cert: [pem.cert, pem.key] })) return;
   const pairs: [string, readonly [string, string]][] = [
     ["PEM text", [pem.cert, pem.key]],
     ["file paths", [files.cert, files.key]],
@@ -290,6 +343,7 @@ test("cert presents the client certificate to a server that requires one", async
 });
 
 test("the server requiring a client certificate rejects a request without one", async () => {
+  if (await refusedOnNode({ verify: pem.ca })) return;
   seenByMtls.length = 0;
   await withTransport({ verify: pem.ca }, async (transport) => {
     await assert.rejects(get(`${mtlsUrl}no-cert`, transport));
@@ -321,7 +375,8 @@ test("malformed options are TypeErrors naming the option", () => {
   }
 });
 
-test("unreadable or non-PEM files are TypeErrors naming the option, the path and why", () => {
+test("unreadable or non-PEM files are TypeErrors naming the option, the path and why", async () => {
+  if (await refusedOnNode({ verify: `${dir}/missing.pem` })) return;
   const missing = `${dir}/missing.pem`;
   const cases = [
     [
@@ -365,7 +420,8 @@ test("errors about a proxy URL never show its credentials", () => {
   }
 });
 
-test("init() gives the shared frozen empty object to a scheme that needs nothing", () => {
+test("init() gives the shared frozen empty object to a scheme that needs nothing", async () => {
+  if (await refusedOnNode({ proxies: { http: proxyUrl } })) return;
   const transport = createTransport({ proxies: { http: proxyUrl } });
   assert.ok(transport !== null);
   try {
@@ -381,7 +437,8 @@ test("init() gives the shared frozen empty object to a scheme that needs nothing
   }
 });
 
-test("close() is idempotent and init() after close() throws", () => {
+test("close() is idempotent and init() after close() throws", async () => {
+  if (await refusedOnNode({ verify: pem.ca })) return;
   const transport = createTransport({ verify: pem.ca });
   assert.ok(transport !== null);
   transport.close();
@@ -393,6 +450,7 @@ test("close() is idempotent and init() after close() throws", () => {
 });
 
 test("proxies.http sends an http request through the proxy in absolute form", async () => {
+  if (await refusedOnNode({ proxies: { http: proxyUrl } })) return;
   seenByProxy.length = 0;
   seenByHttp.length = 0;
   await withTransport({ proxies: { http: proxyUrl } }, async (transport) => {
@@ -404,6 +462,7 @@ test("proxies.http sends an http request through the proxy in absolute form", as
 });
 
 test("proxies.https tunnels through CONNECT to the HTTPS server", async () => {
+  if (await refusedOnNode({ verify: pem.ca, proxies: { https: proxyUrl } })) return;
   seenByProxy.length = 0;
   await withTransport({ verify: pem.ca, proxies: { https: proxyUrl } }, async (transport) => {
     assert.equal((await get(`${httpsUrl}tunnelled`, transport)).text, "hello /tunnelled");
@@ -416,6 +475,7 @@ test("proxies.https tunnels through CONNECT to the HTTPS server", async () => {
 });
 
 test("the proxy is chosen by the target's scheme", async () => {
+  if (await refusedOnNode({ verify: pem.ca, proxies: { http: proxyUrl } })) return;
   seenByProxy.length = 0;
   await withTransport({ verify: pem.ca, proxies: { http: proxyUrl } }, async (transport) => {
     assert.equal((await get(`${httpsUrl}direct`, transport)).status, 200);
@@ -426,6 +486,7 @@ test("the proxy is chosen by the target's scheme", async () => {
 });
 
 test("credentials in the proxy URL reach the proxy as Proxy-Authorization", async () => {
+  if (await refusedOnNode({ proxies: { http: `http://us%40er:p%3Ass@${proxyHost}` } })) return;
   seenByProxy.length = 0;
   const proxy = `http://us%40er:p%3Ass@${proxyHost}`;
   await withTransport({ proxies: { http: proxy } }, async (transport) => {
@@ -526,6 +587,7 @@ testOn(
 );
 
 test("requests: proxies route a request and the origin never sees Proxy-Authorization", async () => {
+  if (await refusedOnNode({ proxies: { http: `http://bob:s3cret@${proxyHost}` } })) return;
   seenByProxy.length = 0;
   seenByHttp.length = 0;
   const r = await requests.get(`${httpUrl}through-module`, {
@@ -538,6 +600,7 @@ test("requests: proxies route a request and the origin never sees Proxy-Authoriz
 });
 
 test("requests: a Session tunnels https through the proxy with its own CA", async () => {
+  if (await refusedOnNode({ verify: pem.ca, proxies: { https: proxyUrl } })) return;
   seenByProxy.length = 0;
   await using session = new Session({ verify: pem.ca, proxies: { https: proxyUrl } });
   assert.equal((await session.get(`${httpsUrl}one`)).content, "hello /one");
@@ -546,6 +609,7 @@ test("requests: a Session tunnels https through the proxy with its own CA", asyn
 });
 
 test("requests: cert presents a client certificate; without it the handshake fails", async () => {
+  if (await refusedOnNode({ verify: files.ca, cert: [files.cert, files.key] })) return;
   seenByMtls.length = 0;
   const r = await requests.get(`${mtlsUrl}module-mtls`, {
     verify: files.ca,
