@@ -63,6 +63,8 @@ const NO_BODY_STATUS = new Set([204, 205, 304]);
  */
 const BROWSER_FOLLOWS = RUNTIME === "browser";
 const INFLATE_HERE = RUNTIME === "bun";
+/** What Bun is asked for when the module inflates bodies itself (a shared, read-only init). */
+const BUN_ACCEPT: HeadersInit = Object.freeze({ "accept-encoding": "gzip, deflate, br" });
 
 /** The method and redacted URL of a hop, computed only when an error needs them. */
 class HopInfo implements RequestInfo {
@@ -188,11 +190,12 @@ export async function send(
   }
   let info = new HopInfo(method, current);
 
-  const headers = new Headers();
+  // A Headers object only when there is a header to send: fetch copies it field by field.
+  let headers: Headers | null = null;
   // The session's headers are checked too: they are mutable, and Bun would send a control byte.
-  if (session?.headers !== undefined) addHeaders(headers, session.headers, info);
+  if (session?.headers !== undefined) addHeaders(headers = new Headers(), session.headers, info);
   if (options.headers !== undefined && options.headers !== null) {
-    addHeaders(headers, options.headers, info);
+    addHeaders(headers ??= new Headers(), options.headers, info);
   }
   const body = encodeBody(options.data, options.json, options.files);
   if (body.body !== null && (method === "GET" || method === "HEAD")) {
@@ -206,18 +209,18 @@ export async function send(
         "fetch refuses one",
     );
   }
-  if (body.contentType !== null && !headers.has("content-type")) {
-    headers.set("content-type", body.contentType);
+  if (body.contentType !== null && headers?.has("content-type") !== true) {
+    (headers ??= new Headers()).set("content-type", body.contentType);
   }
 
   let auth: Auth | null = checkAuth(options.auth) ?? target.credentials;
   const digest = auth instanceof HTTPDigestAuth ? auth : null;
   if (auth !== null) {
     const authorization = staticAuthorization(auth);
-    if (authorization !== null) headers.set("authorization", authorization);
+    if (authorization !== null) (headers ??= new Headers()).set("authorization", authorization);
   }
 
-  let explicitCookie = headers.get("cookie");
+  let explicitCookie = headers?.get("cookie") ?? null;
   if (options.cookies !== undefined && options.cookies !== null) {
     const jarText = cookiePairs(options.cookies, info);
     if (jarText !== "") {
@@ -271,20 +274,22 @@ export async function send(
   // Bun's fetch goes on inflating a body after it was cancelled, so a bomb refused at max_bytes
   // would still cost its whole size: on Bun the module asks for gzip, deflate and br (not zstd)
   // and inflates them itself, no faster than the body is read.
-  const inflateHere = INFLATE_HERE && custom === null && !headers.has("accept-encoding");
-  if (inflateHere) headers.set("accept-encoding", "gzip, deflate, br");
+  const inflateHere = INFLATE_HERE && custom === null && headers?.has("accept-encoding") !== true;
+  const plain = transport === null && custom === null &&
+    (requestHooks === undefined || requestHooks.length === 0);
 
   for (;;) {
     const cookie = cookieHeader(explicitCookie, jar?.cookieHeader(current) ?? null);
-    if (cookie === null) headers.delete("cookie");
-    else headers.set("cookie", cookie);
+    if (cookie !== null) (headers ??= new Headers()).set("cookie", cookie);
+    else headers?.delete("cookie");
     if (digest !== null && auth !== null) {
       const authorization = await digest.authorize(method, current);
-      if (authorization !== null) headers.set("authorization", authorization);
+      if (authorization !== null) (headers ??= new Headers()).set("authorization", authorization);
     }
+    if (inflateHere && headers !== null) headers.set("accept-encoding", "gzip, deflate, br");
     const init: RequestInit & { duplex?: "half"; decompress?: boolean } = {
       method,
-      headers,
+      headers: headers ?? (inflateHere ? BUN_ACCEPT : undefined),
       body: payload,
       redirect: follow && BROWSER_FOLLOWS && custom === null ? "follow" : "manual",
       signal: guard.signal,
@@ -296,7 +301,9 @@ export async function send(
     let raw: globalThis.Response;
     try {
       raw = await guard.race(
-        dispatch(current, init, transport, custom, requestHooks),
+        plain
+          ? fetch(current.href, init)
+          : dispatch(current, init, transport, custom, requestHooks),
         headersMs,
         "No response received",
       );
@@ -380,7 +387,7 @@ export async function send(
           { request: info },
         );
       }
-      stripHeaders(headers, hop, sensitive);
+      if (headers !== null) stripHeaders(headers, hop, sensitive);
       if (hop.crossOrigin) {
         explicitCookie = null;
         auth = null;
@@ -436,13 +443,22 @@ async function readBody(
   streamed: boolean,
   runtimeDecoded: boolean,
 ): Promise<void> {
-  if (raw.body === null || method === "HEAD" || NO_BODY_STATUS.has(raw.status)) {
+  // `raw.body` is not touched on the common path: Bun builds a JS stream when it is read.
+  if (method === "HEAD" || NO_BODY_STATUS.has(raw.status)) {
     discard(raw);
     attachBytes(response, EMPTY);
     guard.finish();
     return;
   }
   const encoding = raw.headers.get("content-encoding");
+  const unlimited = limits.readMs === null && limits.maxBytes === null &&
+    limits.progress === null && guard.signal === undefined;
+  if (encoding === null && !streamed && unlimited) return buffer(response, raw, guard);
+  if (raw.body === null) {
+    attachBytes(response, EMPTY);
+    guard.finish();
+    return;
+  }
   const length = encoding === null ? contentLength(raw.headers) : null;
   if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {
     discard(raw);
@@ -466,20 +482,23 @@ async function readBody(
     attachReader(response, new BodyReader(stream, guard, limits, length));
     return;
   }
-  if (
-    codings === null && limits.readMs === null && limits.maxBytes === null &&
-    limits.progress === null && guard.signal === undefined
-  ) {
-    try {
-      attachBytes(response, new Uint8Array(await raw.arrayBuffer()));
-    } catch (error) {
-      throw guard.wrap(error, "body");
-    } finally {
-      guard.finish();
-    }
-    return;
-  }
+  if (codings === null && unlimited) return buffer(response, raw, guard);
   attachBytes(response, await new BodyReader(stream, guard, limits, length).readAll());
+}
+
+/** The whole body at once, by the platform's fastest means: nothing to count or time. */
+async function buffer(
+  response: Response,
+  raw: globalThis.Response,
+  guard: CallGuard,
+): Promise<void> {
+  try {
+    attachBytes(response, new Uint8Array(await raw.arrayBuffer()));
+  } catch (error) {
+    throw guard.wrap(error, "body");
+  } finally {
+    guard.finish();
+  }
 }
 
 function contentLength(headers: Headers): number | null {
