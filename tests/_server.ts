@@ -266,29 +266,20 @@ export interface RawServer {
 }
 
 /**
- * Starts a node:net server on 127.0.0.1; `onRequest` gets each socket and the first request
- * head (up to the blank line) once it has arrived.
+ * Starts a node:net server on 127.0.0.1 that counts its connections and tracks its sockets;
+ * `handle` sets up each connection (numbered from 1). `close()` destroys what is still open.
  */
-export function rawServer(
-  onRequest: (socket: net.Socket, head: string) => void,
+export function trackedServer(
+  handle: (socket: net.Socket, connection: number) => void,
 ): Promise<RawServer> {
   let connections = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
-    connections++;
+    const connection = ++connections;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
-    let head = "";
-    const onData = (chunk: Uint8Array) => {
-      head += new TextDecoder("latin1").decode(chunk);
-      const end = head.indexOf("\r\n\r\n");
-      if (end >= 0) {
-        socket.off("data", onData);
-        onRequest(socket, head.slice(0, end));
-      }
-    };
-    socket.on("data", onData);
+    handle(socket, connection);
   });
   return new Promise((resolve) => {
     server.listen(0, "127.0.0.1", () => {
@@ -309,6 +300,27 @@ export function rawServer(
           }),
       });
     });
+  });
+}
+
+/**
+ * Starts a raw server; `onRequest` gets each socket and the first request head (up to the blank
+ * line) once it has arrived.
+ */
+export function rawServer(
+  onRequest: (socket: net.Socket, head: string) => void,
+): Promise<RawServer> {
+  return trackedServer((socket) => {
+    let head = "";
+    const onData = (chunk: Uint8Array) => {
+      head += new TextDecoder("latin1").decode(chunk);
+      const end = head.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        socket.off("data", onData);
+        onRequest(socket, head.slice(0, end));
+      }
+    };
+    socket.on("data", onData);
   });
 }
 

@@ -11,6 +11,7 @@ import process from "node:process";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { RequestError } from "../../mod.ts";
+import { trackedServer } from "../_server.ts";
 import { makeTestPki } from "../_tls.ts";
 
 /** The runtime under test (the suite is written for Deno and Bun; Node runs it too). */
@@ -113,15 +114,9 @@ function dechunk(bytes: Uint8Array): [number, Uint8Array] | null {
  * chunked body) on every connection, records it (unless `record` is false: load tests), and lets
  * `reply` write the exact answer.
  */
-export function scripted(reply: Reply, record = true): Promise<Scripted> {
-  let connections = 0;
+export async function scripted(reply: Reply, record = true): Promise<Scripted> {
   const seen: Seen[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    const connection = ++connections;
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
+  const server = await trackedServer((socket, connection) => {
     let buffer: Uint8Array = new Uint8Array(0);
     let pending: Omit<Seen, "body"> | null = null;
     let bodyLength: number | "chunked" = 0;
@@ -157,27 +152,7 @@ export function scripted(reply: Reply, record = true): Promise<Scripted> {
       }
     });
   });
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        port,
-        seen,
-        get connections() {
-          return connections;
-        },
-        get open() {
-          return sockets.size;
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  return Object.assign(server, { seen });
 }
 
 /** An HTTP/1.1 response as exact bytes: status line, header lines in order, blank line, body. */
