@@ -292,9 +292,9 @@ export async function send(
     if (inflateHere && headers !== null) headers.set("accept-encoding", "gzip, deflate, br");
     // Only the fields that are set: fetch converts every one it is given, and on Deno even an
     // explicit `method: "GET"` costs a few percent of a loopback request.
-    const init: RequestInit & { duplex?: "half"; decompress?: boolean } = {
-      redirect: follow && BROWSER_FOLLOWS && custom === null ? "follow" : "manual",
-    };
+    // On a null prototype: fetch must not pick up fields from a polluted Object.prototype.
+    const init: RequestInit & { duplex?: "half"; decompress?: boolean } = Object.create(null);
+    init.redirect = follow && BROWSER_FOLLOWS && custom === null ? "follow" : "manual";
     if (method !== "GET") init.method = method;
     if (headers !== null) init.headers = headers;
     else if (inflateHere) init.headers = BUN_ACCEPT;
