@@ -6,7 +6,7 @@ import { ConnectionError, type RequestInfo } from "./errors.ts";
 import { RUNTIME } from "./_runtime.ts";
 
 /** What each runtime's fetch decodes by itself when the coding is the only one. */
-const RUNTIME_DECODES: ReadonlySet<string> = "Deno" in globalThis
+const RUNTIME_DECODES: ReadonlySet<string> = RUNTIME === "deno"
   ? new Set(["gzip", "br"])
   : new Set(["gzip", "x-gzip", "deflate", "br"]);
 /**

@@ -12,6 +12,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { RequestError } from "../../mod.ts";
 import { trackedServer } from "../_server.ts";
+export { closedPort } from "../_server.ts";
 import { makeTestPki } from "../_tls.ts";
 
 /** The runtime under test (the suite is written for Deno and Bun; Node runs it too). */
@@ -337,15 +338,6 @@ export async function pool<T>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
   return results;
-}
-
-/** A port with nothing listening on it. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** Mebibytes, for messages. */
