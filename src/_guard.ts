@@ -1,6 +1,7 @@
 // One call's deadlines and cancellation: the timeouts, `total_timeout` and the caller's signal,
 // and the mapping of platform failures to the error family.
 
+import { redactUrl } from "./_url.ts";
 import { ConnectionError, RequestError, type RequestInfo, TimeoutError } from "./errors.ts";
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -138,7 +139,7 @@ export class CallGuard {
     if (this.#failed) return this.#failure;
     if (error instanceof RequestError) return error;
     const [kind, message] = classify(error, phase);
-    const options = { request: this.info, cause: error };
+    const options = { request: this.info, cause: scrub(error) };
     return kind === "timeout"
       ? new TimeoutError(message, options)
       : kind === "decode"
@@ -158,6 +159,33 @@ const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'()]+/gi;
  */
 const MALFORMED =
   /invalid (?:http|content-length)|invalidcontentlength|malformed_http|message head is too large|headerstoolarge|does not match the http\/1\.1 protocol|und_err_res_content_length_mismatch|und_err_headers_overflow/;
+
+/**
+ * The platform's error as a cause fit to be shown: runtimes quote the URL in their messages and
+ * fields (Bun's `path` keeps the query), so such an error is copied with every URL redacted.
+ */
+function scrub(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error) || depth > 4) return error;
+  const fields = error as unknown as Record<string, unknown>;
+  const cause = scrub(error.cause, depth + 1);
+  const quotes = (text: unknown) => typeof text === "string" && text.includes("://");
+  if (
+    cause === error.cause && !quotes(error.message) &&
+    !Object.keys(error).some((key) => quotes(fields[key]))
+  ) {
+    return error;
+  }
+  const redact = (text: string) => text.replace(URL_IN_TEXT, (url) => redactUrl(url));
+  const copy = new Error(redact(error.message), cause === undefined ? undefined : { cause });
+  copy.name = error.name;
+  for (const key of Object.keys(error)) {
+    const value = fields[key];
+    if (key !== "cause" && (typeof value !== "object" || value === null)) {
+      Object.assign(copy, { [key]: typeof value === "string" ? redact(value) : value });
+    }
+  }
+  return copy;
+}
 
 /** The text of an error and its causes, for classification only (never shown). */
 function describe(error: unknown): string {

@@ -321,3 +321,13 @@ test("more than five stacked codings, or a broken one, is a typed error", async 
   const broken = await requests.get(`${raw.url}/broken-gzip`).catch((e) => e);
   assert.ok(broken instanceof requests.RequestError, String(broken));
 });
+
+test("the platform error kept as cause never shows secret query values", async () => {
+  const { inspect } = await import("node:util");
+  const port = await closedPort();
+  const error = await requests.get(`http://127.0.0.1:${port}/x?token=S3CR3T&api_key=K3Y`)
+    .catch((e) => e);
+  assert.ok(error instanceof requests.ConnectionError, String(error));
+  const shown = inspect(error, { depth: 5 });
+  assert.ok(!shown.includes("S3CR3T") && !shown.includes("K3Y"), shown);
+});
