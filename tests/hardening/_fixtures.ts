@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import type http from "node:http";
 import https from "node:https";
-import net from "node:net";
+import type net from "node:net";
 import process from "node:process";
 import v8 from "node:v8";
 import vm from "node:vm";
