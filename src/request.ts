@@ -63,15 +63,17 @@ const NO_BODY_STATUS = new Set([204, 205, 304]);
  */
 const BROWSER_FOLLOWS = RUNTIME === "browser";
 const INFLATE_HERE = RUNTIME === "bun";
+/** Where plain GETs skip the full path (not in browsers, which follow redirects themselves). */
+const PLAIN_LANE = !BROWSER_FOLLOWS;
 /** What Bun is asked for when the module inflates bodies itself (a shared, read-only init). */
 const BUN_ACCEPT: HeadersInit = Object.freeze({ "accept-encoding": "gzip, deflate, br" });
 
 /** The method and redacted URL of a hop, computed only when an error needs them. */
 class HopInfo implements RequestInfo {
   readonly method: string;
-  #url: URL;
+  #url: URL | string;
   #text: string | undefined;
-  constructor(method: string, url: URL) {
+  constructor(method: string, url: URL | string) {
     this.method = method;
     this.#url = url;
   }
@@ -81,6 +83,97 @@ class HopInfo implements RequestInfo {
   toJSON(): RequestInfo {
     return { method: this.method, url: this.url };
   }
+}
+
+/** The shared init of a plain GET: no options, so nothing but the module's redirect handling. */
+const GET_INIT: RequestInit = Object.freeze(
+  Object.assign(Object.create(null), { redirect: "manual" }),
+);
+const DOTTED_QUAD =
+  "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}";
+/**
+ * An `http(s)` URL already in the form the URL parser gives back: lower-case host whose last
+ * label is not a number (or a plain dotted quad), a port that is not the default, a path, and
+ * no character the parser would escape or drop. No userinfo, fragment, IPv6 or IDNA.
+ */
+const CANONICAL = new RegExp(
+  `^(https?)://(?:(?:[a-z0-9-]+\\.)*[a-z][a-z0-9-]*|${DOTTED_QUAD})(?::([1-9][0-9]{0,4}))?` +
+    "/[A-Za-z0-9\\-._~!$&()*+,;=:@%/?]*$",
+);
+
+/**
+ * True when `url` is exactly `new URL(url).href` for an http(s) URL without credentials, so it
+ * can be sent as it is. Rejects, to be safe, anything that merely might be rewritten: dot
+ * segments (also percent-encoded) and punycode labels.
+ *
+ * @param url The URL text.
+ * @returns Whether the text needs no parsing to be sent.
+ */
+export function isCanonicalUrl(url: string): boolean {
+  let known = canonicalSeen.get(url);
+  if (known === undefined) {
+    known = checkCanonical(url);
+    if (canonicalSeen.size >= 256) canonicalSeen.clear();
+    canonicalSeen.set(url, known);
+  }
+  return known;
+}
+
+/** URLs checked lately: scripts call the same few URLs again and again. */
+const canonicalSeen = new Map<string, boolean>();
+
+function checkCanonical(url: string): boolean {
+  const match = CANONICAL.exec(url);
+  if (match === null || url.includes("/.") || url.includes("xn--") || /%2e/i.test(url)) {
+    return false;
+  }
+  const port = match[2];
+  if (port === undefined) return true;
+  const number = Number(port);
+  return number <= 65535 && number !== (match[1] === "http" ? 80 : 443);
+}
+
+/** A final response that arrived on the plain path: handed to the full path to be completed. */
+interface Arrived {
+  raw: globalThis.Response;
+  elapsed: number;
+}
+
+/**
+ * A GET without options to a URL that needs no parsing: the common case, kept to what it needs
+ * (one shared init, no guard, no headers). Anything but a plain answer (a redirect, a body
+ * with a Content-Encoding, a status without a body) goes on through the full path.
+ */
+async function plainGet(href: string): Promise<Response> {
+  const started = performance.now();
+  let raw: globalThis.Response;
+  try {
+    raw = await fetch(href, GET_INIT);
+  } catch (error) {
+    throw new CallGuard(new HopInfo("GET", href), null, undefined).wrap(error, "send");
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  if (
+    REDIRECTS.has(raw.status) || NO_BODY_STATUS.has(raw.status) ||
+    raw.headers.get("content-encoding") !== null
+  ) {
+    return complete("GET", href, undefined, null, { raw, elapsed });
+  }
+  const info = new HopInfo("GET", href);
+  const response = fromNative({ raw, url: href, request: info, elapsed, history: [] });
+  try {
+    attachBytes(response, await bytesOf(raw));
+  } catch (error) {
+    throw new CallGuard(info, null, undefined).wrap(error, "body");
+  }
+  return response;
+}
+
+/** The whole body, by the platform's fastest means (`bytes()` where it exists). */
+function bytesOf(raw: globalThis.Response): Promise<Uint8Array> {
+  return typeof raw.bytes === "function"
+    ? raw.bytes()
+    : raw.arrayBuffer().then((buffer) => new Uint8Array(buffer));
 }
 
 function discard(raw: globalThis.Response): void {
@@ -158,11 +251,28 @@ export function request(
  * @param session The session's jar and hooks, or null.
  * @returns The response.
  */
-export async function send(
+export function send(
   method: string,
   url: string | URL,
   options: RequestOptions | undefined,
   session: SessionContext | null,
+): Promise<Response> {
+  if (
+    PLAIN_LANE && method === "GET" && options === undefined && session === null &&
+    typeof url === "string" && isCanonicalUrl(url)
+  ) {
+    return plainGet(url);
+  }
+  return complete(method, url, options, session, null);
+}
+
+/** The full path: every option, hop, retry and challenge; `first` is a response already in. */
+async function complete(
+  method: string,
+  url: string | URL,
+  options: RequestOptions | undefined,
+  session: SessionContext | null,
+  first: Arrived | null,
 ): Promise<Response> {
   if (typeof method !== "string") {
     throw new TypeError("Invalid 'method': expected a string such as \"GET\"");
@@ -305,30 +415,36 @@ export async function send(
     if (guard.signal !== undefined) init.signal = guard.signal;
     if (inflateHere) init.decompress = false;
 
-    const started = performance.now();
     let raw: globalThis.Response;
-    try {
-      raw = await guard.race(
-        plain
-          ? fetch(current.href, init)
-          : dispatch(current, init, transport, custom, requestHooks),
-        headersMs,
-        "No response received",
-      );
-    } catch (error) {
-      const failure = guard.wrap(error, "send");
-      if (
-        failure instanceof ConnectionError && retried < retries.total && body.replayable &&
-        retries.methods.has(method)
-      ) {
-        retried++;
-        await pause(guard, retryDelayMs(retries, retried, null, null));
-        continue;
+    let elapsed: number;
+    if (first !== null) {
+      ({ raw, elapsed } = first);
+      first = null;
+    } else {
+      const started = performance.now();
+      try {
+        raw = await guard.race(
+          plain
+            ? fetch(current.href, init)
+            : dispatch(current, init, transport, custom, requestHooks),
+          headersMs,
+          "No response received",
+        );
+      } catch (error) {
+        const failure = guard.wrap(error, "send");
+        if (
+          failure instanceof ConnectionError && retried < retries.total && body.replayable &&
+          retries.methods.has(method)
+        ) {
+          retried++;
+          await pause(guard, retryDelayMs(retries, retried, null, null));
+          continue;
+        }
+        guard.finish();
+        throw failure;
       }
-      guard.finish();
-      throw failure;
+      elapsed = (performance.now() - started) / 1000;
     }
-    const elapsed = (performance.now() - started) / 1000;
     if (BROWSER_FOLLOWS && raw.type === "opaqueredirect") {
       discard(raw);
       guard.finish();

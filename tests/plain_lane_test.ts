@@ -1,0 +1,190 @@
+// The plain lane: a GET without options to a URL that needs no parsing skips the full path.
+// It must behave exactly as the full path does (`get(url, {})` always takes the full path).
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as requests from "../mod.ts";
+import { isCanonicalUrl } from "../src/request.ts";
+import { closedPort, type RawServer, rawServer, serve, type TestServer } from "./_server.ts";
+
+let server: TestServer;
+let truncated: RawServer;
+before(async () => {
+  server = await serve(async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/json") return Response.json({ id: 1, name: "ü" });
+    if (path === "/empty") return new Response(null, { status: 204 });
+    if (path === "/moved") return Response.redirect(new URL("/json", req.url), 302);
+    if (path === "/latin1") {
+      return new Response(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), {
+        headers: { "content-type": "text/plain; charset=iso-8859-1" },
+      });
+    }
+    if (path === "/deflate" || path === "/gzip") {
+      const coding = path.slice(1) as "deflate" | "gzip";
+      const body = new Blob(["packed text"]).stream().pipeThrough(new CompressionStream(coding));
+      return new Response(await new Response(body).arrayBuffer(), {
+        headers: { "content-encoding": coding, "content-type": "text/plain" },
+      });
+    }
+    return new Response("not found", { status: 404 });
+  });
+  truncated = await rawServer((socket) => {
+    socket.end("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
+  });
+});
+after(async () => {
+  await server.close();
+  await truncated.close();
+});
+
+test("isCanonicalUrl accepts URLs the parser gives back unchanged", () => {
+  for (
+    const url of [
+      "http://127.0.0.1:8080/json",
+      "http://localhost/",
+      "https://api.example.com/v1/items?id=1&q=a%20b",
+      "http://a-b.example.org:65535/x/y;z=1/@user/?a=b?c",
+    ]
+  ) {
+    assert.equal(isCanonicalUrl(url), true, url);
+    assert.equal(new URL(url).href, url);
+  }
+});
+
+test("isCanonicalUrl refuses everything the parser would rewrite, and non-http URLs", () => {
+  for (
+    const url of [
+      "http://example.com", // no path: the parser adds "/"
+      "HTTP://example.com/",
+      "http://Example.com/",
+      "http://127.1/", // an IPv4 shorthand
+      "http://0x7f.0.0.1/",
+      "http://1.2.3.4.5/",
+      "http://example.1/",
+      "http://127.0.0.01/",
+      "http://example.com:80/",
+      "https://example.com:443/",
+      "http://example.com:080/",
+      "http://example.com:70000/",
+      "http://example.com/a/../b",
+      "http://example.com/./b",
+      "http://example.com/%2e%2E/b",
+      "http://xn--nxasmq6b.com/",
+      "http://user:pass@example.com/",
+      "http://example.com/#top",
+      "http://example.com/a b",
+      "http://example.com/a\tb",
+      "http://example.com/^",
+      "http://example.com/?q='",
+      "http://example.com/\\x",
+      "http://[::1]/",
+      "http://example..com/",
+      "ftp://example.com/",
+      "file:///etc/passwd",
+      " http://example.com/",
+    ]
+  ) {
+    assert.equal(isCanonicalUrl(url), false, url);
+  }
+});
+
+test("isCanonicalUrl never accepts a URL the parser changes (random URLs)", () => {
+  let seed = 42;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const pieces = [
+    "a",
+    "Z",
+    "0",
+    "9",
+    "-",
+    ".",
+    "..",
+    "/",
+    "%",
+    "%2e",
+    "%41",
+    ":",
+    "@",
+    "?",
+    "#",
+    "x",
+    "1",
+    "255",
+    "256",
+    "0x",
+    "xn--",
+    " ",
+    "'",
+    "^",
+    "~",
+    "_",
+    "!",
+    "&",
+    "=",
+    "80",
+    "443",
+    "[",
+    "\\",
+  ];
+  let accepted = 0;
+  for (let i = 0; i < 20000; i++) {
+    let url = next(2) === 0 ? "http://" : "https://";
+    const length = 1 + next(12);
+    for (let j = 0; j < length; j++) url += pieces[next(pieces.length)];
+    if (next(2) === 0) url += "/" + pieces[next(pieces.length)];
+    if (!isCanonicalUrl(url)) continue;
+    accepted++;
+    const parsed = new URL(url);
+    assert.equal(parsed.href, url);
+    assert.equal(parsed.username + parsed.password, "");
+  }
+  assert.ok(accepted > 100, `only ${accepted} random URLs were canonical`);
+});
+
+/** What a response shows, to compare the plain lane with the full path. */
+function view(r: requests.Response) {
+  return {
+    status: r.status_code,
+    reason: r.reason,
+    url: r.url,
+    encoding: r.encoding,
+    content: r.content,
+    bytes: [...r.bytes],
+    history: r.history.map((h) => [h.status_code, h.url]),
+    type: r.raw?.headers.get("content-type") ?? null,
+  };
+}
+
+for (const path of ["/json", "/empty", "/moved", "/latin1", "/deflate", "/gzip", "/missing"]) {
+  test(`get() without options answers ${path} as the full path does`, async () => {
+    const url = `${server.url}${path}`;
+    assert.ok(isCanonicalUrl(url));
+    const plain = await requests.get(url);
+    const full = await requests.get(url, {});
+    assert.deepEqual(view(plain), view(full));
+    assert.ok(plain.elapsed > 0);
+  });
+}
+
+test("the plain lane reports a refused connection as the full path does", async () => {
+  const url = `http://127.0.0.1:${await closedPort()}/json`;
+  const plain = await requests.get(url).catch((e) => e);
+  const full = await requests.get(url, {}).catch((e) => e);
+  assert.ok(plain instanceof requests.ConnectionError);
+  assert.equal(plain.message, full.message);
+  assert.deepEqual(JSON.parse(JSON.stringify(plain.request)), { method: "GET", url });
+});
+
+test("the plain lane reports a body cut short as the full path does", async () => {
+  const url = `${truncated.url}/part`;
+  const plain = await requests.get(url).catch((e) => e);
+  const full = await requests.get(url, {}).catch((e) => e);
+  assert.ok(plain instanceof requests.ConnectionError, String(plain));
+  assert.equal(plain.constructor, full.constructor);
+  assert.equal(plain.message, full.message);
+  assert.equal(plain.request.url, url);
+});
