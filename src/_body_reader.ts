@@ -19,7 +19,8 @@ export interface BodyLimits {
 
 /** A body being read. Every failure is reported as a RequestError of the call. */
 export class BodyReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #stream: ReadableStream<Uint8Array>;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader | null = null;
   #guard: CallGuard;
   #limits: BodyLimits;
   #total: number | null;
@@ -38,7 +39,7 @@ export class BodyReader {
     limits: BodyLimits,
     total: number | null,
   ) {
-    this.#reader = stream.getReader();
+    this.#stream = stream;
     this.#guard = guard;
     this.#limits = limits;
     this.#total = total;
@@ -49,20 +50,95 @@ export class BodyReader {
     return this.#loaded;
   }
 
-  /** The next chunk, or null at the end of the body. */
+  /** The next chunk, as the runtime hands it over, or null at the end of the body. */
   async next(): Promise<Uint8Array | null> {
     if (this.#finished) return null;
-    let result: ReadableStreamReadResult<Uint8Array>;
+    this.#reader ??= this.#stream.getReader();
+    const reader = this.#reader as ReadableStreamDefaultReader<Uint8Array>;
+    return this.#take(await this.#read(reader.read()));
+  }
+
+  /**
+   * The body in chunks of exactly `size` bytes (the last may be shorter), each in memory of its
+   * own that the caller may keep. From a byte stream (Deno's bodies) the runtime reads straight
+   * into the chunk handed out; otherwise the runtime's chunks are cut and joined.
+   */
+  async *sized(size: number): AsyncGenerator<Uint8Array, void, undefined> {
+    if (this.#finished) return;
+    if (this.#reader === null) {
+      let byob: ReadableStreamBYOBReader | null = null;
+      try {
+        byob = this.#stream.getReader({ mode: "byob" });
+      } catch {
+        // Not a byte stream: cut and join below.
+      }
+      if (byob !== null) {
+        this.#reader = byob;
+        yield* this.#fill(byob, size);
+        return;
+      }
+    }
+    let pending: Uint8Array | null = null;
+    let filled = 0;
+    for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
+      let offset = 0;
+      if (pending !== null) {
+        const take = Math.min(size - filled, chunk.byteLength);
+        pending.set(chunk.subarray(0, take), filled);
+        filled += take;
+        offset = take;
+        if (filled < size) continue;
+        yield pending;
+        pending = null;
+      }
+      while (chunk.byteLength - offset >= size) {
+        yield chunk.subarray(offset, offset + size);
+        offset += size;
+      }
+      if (offset < chunk.byteLength) {
+        pending = new Uint8Array(size);
+        pending.set(chunk.subarray(offset));
+        filled = chunk.byteLength - offset;
+      }
+    }
+    if (pending !== null) yield pending.subarray(0, filled);
+  }
+
+  /** `sized()` from a byte stream: every read lands in the chunk being filled. */
+  async *#fill(
+    reader: ReadableStreamBYOBReader,
+    size: number,
+  ): AsyncGenerator<Uint8Array, void, undefined> {
+    let buffer = new ArrayBuffer(size);
+    let filled = 0;
+    for (;;) {
+      const result = await this.#read(reader.read(new Uint8Array(buffer, filled, size - filled)));
+      // The buffer read into was transferred: the bytes are in the one the result views.
+      if (result.value !== undefined) buffer = result.value.buffer as ArrayBuffer;
+      const chunk = this.#take(result);
+      if (chunk === null) break;
+      filled += chunk.byteLength;
+      if (filled === size) {
+        yield new Uint8Array(buffer);
+        buffer = new ArrayBuffer(size);
+        filled = 0;
+      }
+    }
+    if (filled > 0) yield new Uint8Array(buffer, 0, filled);
+  }
+
+  /** Waits for one read, under the read timeout and the call's deadline. */
+  async #read<T>(read: Promise<T>): Promise<T> {
     try {
-      result = await this.#guard.race(
-        this.#reader.read(),
-        this.#limits.readMs,
-        "No data received",
-      );
+      return await this.#guard.race(read, this.#limits.readMs, "No data received");
     } catch (error) {
       this.#abandon(error);
       throw this.#guard.wrap(error, "body");
     }
+  }
+
+  /** Counts what one read brought against the limits; null at the end of the body. */
+  #take(result: ReadableStreamReadResult<Uint8Array>): Uint8Array | null {
     if (result.done) {
       this.#finished = true;
       this.#guard.finish();
@@ -130,7 +206,7 @@ export class BodyReader {
 
   #abandon(reason: unknown): void {
     this.#finished = true;
-    this.#reader.cancel(reason).catch(() => {});
+    (this.#reader ?? this.#stream).cancel(reason).catch(() => {});
     this.#guard.finish();
   }
 }

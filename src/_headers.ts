@@ -50,11 +50,54 @@ export function checkHeader(name: string, value: string, request: RequestInfo): 
   }
 }
 
+/** Where `addHeaders` writes: the platform's `Headers`, or the module's own `HeaderMap`. */
+export interface HeaderSink {
+  set(name: string, value: string): void;
+  append(name: string, value: string): void;
+  delete(name: string): void;
+}
+
+const EDGE_SPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/**
+ * The headers of an outgoing request, as a plain record that `fetch` takes as it is: fetch copies
+ * a `Headers` object entry by entry through its iterator, which costs more than the request's
+ * own JavaScript. Names are lower-cased and values normalised as `Headers` does; callers add
+ * only values `checkHeader` has passed.
+ */
+export class HeaderMap implements HeaderSink {
+  /** The record handed to fetch (null prototype: nothing inherited is sent). */
+  readonly fields: Record<string, string> = Object.create(null);
+
+  has(name: string): boolean {
+    return name.toLowerCase() in this.fields;
+  }
+
+  get(name: string): string | null {
+    return this.fields[name.toLowerCase()] ?? null;
+  }
+
+  set(name: string, value: string): void {
+    this.fields[name.toLowerCase()] = value.replace(EDGE_SPACE, "");
+  }
+
+  append(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const normal = value.replace(EDGE_SPACE, "");
+    const before = this.fields[key];
+    this.fields[key] = before === undefined ? normal : `${before}, ${normal}`;
+  }
+
+  delete(name: string): void {
+    delete this.fields[name.toLowerCase()];
+  }
+}
+
 /**
  * Copies `input` into `into`, validating every name and value; a name given here replaces what
  * `into` had (session defaults), and a null value removes it. The caller's object is only read.
  */
-export function addHeaders(into: Headers, input: HeaderInput, request: RequestInfo): void {
+export function addHeaders(into: HeaderSink, input: HeaderInput, request: RequestInfo): void {
   if (input instanceof Headers) {
     for (const [name, value] of input) {
       checkHeader(name, value, request);

@@ -143,6 +143,19 @@ export function ownOptions<T extends object>(options: T): T {
   return Object.assign(Object.create(null), options);
 }
 
+/**
+ * `ownOptions` and `checkOptionNames` in one pass: the own request options of `options` on a
+ * null prototype, or a TypeError naming the first unknown one.
+ */
+export function knownOptions(options: object): RequestOptions {
+  const own: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.has(name)) throw new TypeError(`Unknown option '${name}'${suggest(name)}`);
+    own[name] = (options as Record<string, unknown>)[name];
+  }
+  return own as RequestOptions;
+}
+
 /** Throws a TypeError for any own key of `options` that is not a request option. */
 export function checkOptionNames(options: object, extra?: ReadonlySet<string>): void {
   for (const name of Object.keys(options)) {

@@ -1,5 +1,6 @@
 // What a redirect changes: the next URL, method, body and the headers that must not follow.
 
+import type { HeaderMap } from "./_headers.ts";
 import { parseTarget, redactUrl } from "./_url.ts";
 import { InvalidURLError } from "./errors.ts";
 
@@ -54,7 +55,7 @@ export function nextHop(status: number, location: string, from: URL, method: str
 }
 
 /** Removes what must not follow a redirect from `headers`: body headers, and credentials. */
-export function stripHeaders(headers: Headers, hop: NextHop, sensitive: readonly string[]): void {
+export function stripHeaders(headers: HeaderMap, hop: NextHop, sensitive: readonly string[]): void {
   if (!hop.keepBody) { for (const name of BODY_HEADERS) headers.delete(name); }
   if (hop.crossOrigin) {
     for (const name of CREDENTIAL_HEADERS) headers.delete(name);

@@ -10,7 +10,7 @@ import { CallGuard } from "./_guard.ts";
 import { RUNTIME } from "./_runtime.ts";
 import { retryDelayMs, retryPolicy } from "./_retry.ts";
 import { createTransport, type Transport } from "./_transport.ts";
-import { addHeaders, checkHeader } from "./_headers.ts";
+import { addHeaders, checkHeader, HeaderMap } from "./_headers.ts";
 import { appendParams, parseTarget, redactUrl } from "./_url.ts";
 import { checkAuth, staticAuthorization } from "./auth.ts";
 import { encodeBody } from "./body.ts";
@@ -25,12 +25,11 @@ import {
 import {
   type Auth,
   callback,
-  checkOptionNames,
   count,
   type FetchLike,
   flag,
   type Hooks,
-  ownOptions,
+  knownOptions,
   type RequestOptions,
   timeoutMs,
   totalMs,
@@ -289,8 +288,7 @@ async function complete(
   } else if (typeof options !== "object") {
     throw new TypeError("Invalid 'options': expected an object");
   } else {
-    options = ownOptions(options);
-    checkOptionNames(options);
+    options = knownOptions(options);
   }
 
   const target = parseTarget(url, method);
@@ -300,12 +298,12 @@ async function complete(
   }
   let info = new HopInfo(method, current);
 
-  // A Headers object only when there is a header to send: fetch copies it field by field.
-  let headers: Headers | null = null;
+  // Headers only when there is one to send, as a plain record (see HeaderMap).
+  let headers: HeaderMap | null = null;
   // The session's headers are checked too: they are mutable, and Bun would send a control byte.
-  if (session?.headers !== undefined) addHeaders(headers = new Headers(), session.headers, info);
+  if (session?.headers !== undefined) addHeaders(headers = new HeaderMap(), session.headers, info);
   if (options.headers !== undefined && options.headers !== null) {
-    addHeaders(headers ??= new Headers(), options.headers, info);
+    addHeaders(headers ??= new HeaderMap(), options.headers, info);
   }
   const body = encodeBody(options.data, options.json, options.files);
   if (body.body !== null && (method === "GET" || method === "HEAD")) {
@@ -320,14 +318,14 @@ async function complete(
     );
   }
   if (body.contentType !== null && headers?.has("content-type") !== true) {
-    (headers ??= new Headers()).set("content-type", body.contentType);
+    (headers ??= new HeaderMap()).set("content-type", body.contentType);
   }
 
   let auth: Auth | null = checkAuth(options.auth) ?? target.credentials;
   const digest = auth instanceof HTTPDigestAuth ? auth : null;
   if (auth !== null) {
     const authorization = staticAuthorization(auth);
-    if (authorization !== null) (headers ??= new Headers()).set("authorization", authorization);
+    if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
   }
 
   let explicitCookie = headers?.get("cookie") ?? null;
@@ -393,11 +391,11 @@ async function complete(
 
   for (;;) {
     const cookie = cookieHeader(explicitCookie, jar?.cookieHeader(current) ?? null);
-    if (cookie !== null) (headers ??= new Headers()).set("cookie", cookie);
+    if (cookie !== null) (headers ??= new HeaderMap()).set("cookie", cookie);
     else headers?.delete("cookie");
     if (digest !== null && auth !== null) {
       const authorization = await digest.authorize(method, current);
-      if (authorization !== null) (headers ??= new Headers()).set("authorization", authorization);
+      if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
     }
     if (inflateHere && headers !== null) headers.set("accept-encoding", "gzip, deflate, br");
     // Only the fields that are set: fetch converts every one it is given, and on Deno even an
@@ -406,7 +404,7 @@ async function complete(
     const init: RequestInit & { duplex?: "half"; decompress?: boolean } = Object.create(null);
     init.redirect = follow && BROWSER_FOLLOWS && custom === null ? "follow" : "manual";
     if (method !== "GET") init.method = method;
-    if (headers !== null) init.headers = headers;
+    if (headers !== null) init.headers = headers.fields;
     else if (inflateHere) init.headers = BUN_ACCEPT;
     if (payload !== null) {
       init.body = payload;
@@ -617,7 +615,7 @@ async function buffer(
   guard: CallGuard,
 ): Promise<void> {
   try {
-    attachBytes(response, new Uint8Array(await raw.arrayBuffer()));
+    attachBytes(response, await bytesOf(raw));
   } catch (error) {
     throw guard.wrap(error, "body");
   } finally {

@@ -29,7 +29,8 @@ function decoderFor(label: string): TextDecoder {
 
 /** The `charset` of a Content-Type value, when `TextDecoder` knows it. */
 function charsetOf(contentType: string | null): string | null {
-  if (contentType === null) return null;
+  // A charset is a parameter: no ";", no regular expression to run.
+  if (contentType === null || !contentType.includes(";")) return null;
   const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
   const label = match?.[1] ?? match?.[2];
   if (!label) return null;
@@ -397,30 +398,7 @@ export class Response {
         }
         return;
       }
-      let pending: Uint8Array | null = null;
-      let filled = 0;
-      for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
-        let offset = 0;
-        if (pending !== null) {
-          const take = Math.min(size - filled, chunk.byteLength);
-          pending.set(chunk.subarray(0, take), filled);
-          filled += take;
-          offset = take;
-          if (filled < size) continue;
-          yield pending;
-          pending = null;
-        }
-        while (chunk.byteLength - offset >= size) {
-          yield chunk.subarray(offset, offset + size);
-          offset += size;
-        }
-        if (offset < chunk.byteLength) {
-          pending = new Uint8Array(size);
-          pending.set(chunk.subarray(offset));
-          filled = chunk.byteLength - offset;
-        }
-      }
-      if (pending !== null) yield pending.subarray(0, filled);
+      yield* reader.sized(size);
     } finally {
       reader.cancel();
     }

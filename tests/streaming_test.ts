@@ -125,6 +125,49 @@ test("iter_content(chunk_size) re-chunks a streamed body exactly", async () => {
   assert.deepEqual(sizes, [30000, 30000, 30000, 10000]);
 });
 
+test("iter_content(chunk_size) chunks stay intact when kept, across reads of odd sizes", async () => {
+  // 7 writes of 1,000 bytes: every 3,000-byte chunk is filled by several reads.
+  const pieces = await serve(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        async start(c) {
+          for (let i = 0; i < 7; i++) {
+            c.enqueue(new Uint8Array(1000).map((_, j) => (i * 1000 + j) % 251));
+            await sleep(5);
+          }
+          c.close();
+        },
+      }),
+    )
+  );
+  try {
+    const progress: number[] = [];
+    const r = await requests.get(pieces.url, {
+      stream: true,
+      progress: (loaded) => progress.push(loaded),
+    });
+    const kept: Uint8Array[] = [];
+    for await (const chunk of r.iter_content(3000)) kept.push(chunk);
+    assert.deepEqual(kept.map((c) => c.byteLength), [3000, 3000, 1000]);
+    assert.ok(kept.every((c) => c.byteOffset === 0), "each chunk is its own memory");
+    let expected = 0;
+    for (const chunk of kept) {
+      for (const byte of chunk) assert.equal(byte, expected++ % 251);
+    }
+    assert.equal(progress.at(-1), 7000);
+    assert.ok(progress.length >= 3, `progress calls: ${progress.length}`);
+
+    const limited = await requests.get(pieces.url, { stream: true, max_bytes: 4500 });
+    const sizes: number[] = [];
+    await assert.rejects(async () => {
+      for await (const chunk of limited.iter_content(3000)) sizes.push(chunk.byteLength);
+    }, requests.ContentTooLargeError);
+    assert.deepEqual(sizes, [3000]);
+  } finally {
+    await pieces.close();
+  }
+});
+
 test("iter_lines() splits a streamed body across chunk boundaries", async () => {
   const body = ["alpha\r", "\nbeta\n", "gam", "ma\r\n", "\n", "last"];
   const handler = await serve(() =>
