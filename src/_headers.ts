@@ -59,6 +59,18 @@ export interface HeaderSink {
 
 const EDGE_SPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 
+/** HTTP whitespace: tab, LF, CR, space. */
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13;
+}
+
+/** A value without leading and trailing HTTP whitespace, as `Headers` keeps it. */
+function normalize(value: string): string {
+  return isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1))
+    ? value.replace(EDGE_SPACE, "")
+    : value;
+}
+
 /**
  * The headers of an outgoing request, as a plain record that `fetch` takes as it is: fetch copies
  * a `Headers` object entry by entry through its iterator, which costs more than the request's
@@ -78,12 +90,12 @@ export class HeaderMap implements HeaderSink {
   }
 
   set(name: string, value: string): void {
-    this.fields[name.toLowerCase()] = value.replace(EDGE_SPACE, "");
+    this.fields[name.toLowerCase()] = normalize(value);
   }
 
   append(name: string, value: string): void {
     const key = name.toLowerCase();
-    const normal = value.replace(EDGE_SPACE, "");
+    const normal = normalize(value);
     const before = this.fields[key];
     this.fields[key] = before === undefined ? normal : `${before}, ${normal}`;
   }
