@@ -1,5 +1,6 @@
 // Request header input: validation and conversion to the platform's Headers.
 
+import { bare } from "./_runtime.ts";
 import { InvalidHeaderError, type RequestInfo } from "./errors.ts";
 
 /** Request headers: a plain object, a `Headers`, or `[name, value]` pairs; names case-insensitive. */
@@ -78,8 +79,8 @@ function normalize(value: string): string {
  * only values `checkHeader` has passed.
  */
 export class HeaderMap implements HeaderSink {
-  /** The record handed to fetch (null prototype: nothing inherited is sent). */
-  readonly fields: Record<string, string> = Object.create(null);
+  /** The record handed to fetch (nothing inherited is sent). */
+  readonly fields: Record<string, string> = bare();
 
   has(name: string): boolean {
     return name.toLowerCase() in this.fields;

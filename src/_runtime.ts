@@ -21,3 +21,15 @@ export const RUNTIME: "deno" | "bun" | "node" | "browser" | "other" = g.Deno !==
   : g.document !== undefined || g.WorkerGlobalScope !== undefined
   ? "browser"
   : "other";
+
+/** An empty, frozen object without a prototype: the parent of every {@linkcode bare} object. */
+const NOTHING: object = Object.freeze(Object.create(null));
+
+/**
+ * A new empty object that inherits nothing a polluted `Object.prototype` could add, yet keeps
+ * V8's fast properties: `Object.create(null)` makes a dictionary, whose every read and write
+ * (fetch reads each init member) is a hash lookup.
+ */
+export function bare<T extends object>(): T {
+  return Object.create(NOTHING);
+}

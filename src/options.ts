@@ -2,6 +2,7 @@
 // boundary, so the rest of the module sees one checked shape.
 
 import type { HeaderInput } from "./_headers.ts";
+import { bare } from "./_runtime.ts";
 import type { FormFields } from "./_url.ts";
 import type { DataBody } from "./body.ts";
 import type { FileSpec } from "./multipart.ts";
@@ -140,7 +141,7 @@ function suggest(name: string): string {
  * `Object.prototype`) is ever read as an option.
  */
 export function ownOptions<T extends object>(options: T): T {
-  return Object.assign(Object.create(null), options);
+  return Object.assign(bare(), options);
 }
 
 /**
@@ -148,7 +149,7 @@ export function ownOptions<T extends object>(options: T): T {
  * null prototype, or a TypeError naming the first unknown one.
  */
 export function knownOptions(options: object): RequestOptions {
-  const own: Record<string, unknown> = Object.create(null);
+  const own: Record<string, unknown> = bare();
   for (const name of Object.keys(options)) {
     if (!KNOWN.has(name)) throw new TypeError(`Unknown option '${name}'${suggest(name)}`);
     own[name] = (options as Record<string, unknown>)[name];

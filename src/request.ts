@@ -7,7 +7,7 @@
 import { type BodyLimits, BodyReader } from "./_body_reader.ts";
 import { decodeBody, pendingCodings } from "./_decode.ts";
 import { CallGuard } from "./_guard.ts";
-import { RUNTIME } from "./_runtime.ts";
+import { bare, RUNTIME } from "./_runtime.ts";
 import { retryDelayMs, retryPolicy } from "./_retry.ts";
 import { createTransport, type Transport } from "./_transport.ts";
 import { addHeaders, checkHeader, HeaderMap } from "./_headers.ts";
@@ -86,7 +86,7 @@ class HopInfo implements RequestInfo {
 
 /** The shared init of a plain GET: no options, so nothing but the module's redirect handling. */
 const GET_INIT: RequestInit = Object.freeze(
-  Object.assign(Object.create(null), { redirect: "manual" }),
+  Object.assign(bare<RequestInit>(), { redirect: "manual" as const }),
 );
 const DOTTED_QUAD =
   "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}";
@@ -138,27 +138,48 @@ interface Arrived {
   elapsed: number;
 }
 
+/** The headers of a plain `json` request (fetch copies them; shared and read-only). */
+const JSON_HEADERS: Record<string, string> = Object.freeze(
+  Object.assign(bare<Record<string, string>>(), { "content-type": "application/json" }),
+);
+/** The methods the plain lane sends a `json` body with. */
+const JSON_METHODS: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
 /**
- * A GET without options to a URL that needs no parsing: the common case, kept to what it needs
- * (one shared init, no guard, no headers). Anything but a plain answer (a redirect, a body
- * with a Content-Encoding, a status without a body) goes on through the full path.
+ * The common cases, kept to what they need: a GET without options, or a `json` body as the only
+ * option, to a URL that needs no parsing, outside a session. No guard, no header object, one
+ * init. Anything but a plain answer (a redirect, a body with a Content-Encoding, a status
+ * without a body) goes on through the full path, which takes the response as it is.
+ *
+ * @param json The `json` option, or undefined for a GET without options.
  */
-async function plainGet(href: string): Promise<Response> {
+async function plainSend(method: string, href: string, json: unknown): Promise<Response> {
+  let init = GET_INIT;
+  if (json !== undefined) {
+    init = bare<RequestInit>();
+    init.redirect = "manual";
+    init.method = method;
+    init.headers = JSON_HEADERS;
+    init.body = encodeBody(undefined, json, undefined).body;
+  }
   const started = performance.now();
   let raw: globalThis.Response;
   try {
-    raw = await fetch(href, GET_INIT);
+    raw = await fetch(href, init);
   } catch (error) {
-    throw new CallGuard(new HopInfo("GET", href), null, undefined).wrap(error, "send");
+    throw new CallGuard(new HopInfo(method, href), null, undefined).wrap(error, "send");
   }
   const elapsed = (performance.now() - started) / 1000;
   if (
     REDIRECTS.has(raw.status) || NO_BODY_STATUS.has(raw.status) ||
     raw.headers.get("content-encoding") !== null
   ) {
-    return complete("GET", href, undefined, null, { raw, elapsed });
+    return complete(method, href, json === undefined ? undefined : { json }, null, {
+      raw,
+      elapsed,
+    });
   }
-  const info = new HopInfo("GET", href);
+  const info = new HopInfo(method, href);
   const response = fromNative({ raw, url: href, request: info, elapsed, history: [] });
   try {
     attachBytes(response, await bytesOf(raw));
@@ -256,13 +277,24 @@ export function send(
   options: RequestOptions | undefined,
   session: SessionContext | null,
 ): Promise<Response> {
-  if (
-    PLAIN_LANE && method === "GET" && options === undefined && session === null &&
-    typeof url === "string" && isCanonicalUrl(url)
-  ) {
-    return plainGet(url);
+  if (PLAIN_LANE && session === null && typeof url === "string") {
+    if (options === undefined) {
+      if (method === "GET" && isCanonicalUrl(url)) return plainSend(method, url, undefined);
+    } else if (
+      JSON_METHODS.has(method) && onlyJson(options) && isCanonicalUrl(url)
+    ) {
+      const json = (options as { json?: unknown }).json;
+      if (json !== undefined && json !== null) return plainSend(method, url, json);
+    }
   }
   return complete(method, url, options, session, null);
+}
+
+/** True when `json` is the one option given. */
+function onlyJson(options: unknown): boolean {
+  if (typeof options !== "object" || options === null) return false;
+  const names = Object.keys(options);
+  return names.length === 1 && names[0] === "json";
 }
 
 /** The full path: every option, hop, retry and challenge; `first` is a response already in. */
@@ -401,7 +433,7 @@ async function complete(
     // Only the fields that are set: fetch converts every one it is given, and on Deno even an
     // explicit `method: "GET"` costs a few percent of a loopback request.
     // On a null prototype: fetch must not pick up fields from a polluted Object.prototype.
-    const init: RequestInit & { duplex?: "half"; decompress?: boolean } = Object.create(null);
+    const init: RequestInit & { duplex?: "half"; decompress?: boolean } = bare();
     init.redirect = follow && BROWSER_FOLLOWS && custom === null ? "follow" : "manual";
     if (method !== "GET") init.method = method;
     if (headers !== null) init.headers = headers.fields;

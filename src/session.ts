@@ -6,6 +6,7 @@
  */
 
 import { addHeaders } from "./_headers.ts";
+import { bare } from "./_runtime.ts";
 import { createTransport, type Transport } from "./_transport.ts";
 import { type FormFields, type FormValue, redactUrl } from "./_url.ts";
 import { checkAuth } from "./auth.ts";
@@ -216,7 +217,7 @@ export class Session {
 
   /** The request's options over the session's defaults. */
   #merge(options: RequestOptions): RequestOptions {
-    const merged: RequestOptions = Object.assign(Object.create(null), this.#defaults, options);
+    const merged: RequestOptions = Object.assign(bare(), this.#defaults, options);
     merged.auth = options.auth ?? this.auth ?? undefined;
     if (this.params !== null) {
       merged.params = options.params === undefined || options.params === null

@@ -36,7 +36,7 @@ test("HeaderMap set, append, delete and get agree with Headers", () => {
   }
 });
 
-test("HeaderMap fields have no prototype, so nothing inherited is sent", () => {
+test("HeaderMap fields inherit nothing, so nothing inherited is sent", () => {
   const map = new HeaderMap();
   map.set("Accept", "text/plain");
   assert.equal(Object.getPrototypeOf(map.fields), null);

@@ -5,7 +5,15 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { isCanonicalUrl } from "../src/request.ts";
-import { closedPort, type RawServer, rawServer, serve, type TestServer } from "./_server.ts";
+import {
+  closedPort,
+  type Echo,
+  header,
+  type RawServer,
+  rawServer,
+  serve,
+  type TestServer,
+} from "./_server.ts";
 
 let server: TestServer;
 let truncated: RawServer;
@@ -187,4 +195,47 @@ test("the plain lane reports a body cut short as the full path does", async () =
   assert.equal(plain.constructor, full.constructor);
   assert.equal(plain.message, full.message);
   assert.equal(plain.request.url, url);
+});
+
+test("a json-only call answers as the full path does, across methods and redirects", async () => {
+  const echoed = await serve();
+  try {
+    const value = { id: 1, name: "ü", list: [1, 2] };
+    for (const method of ["post", "put", "patch", "delete"] as const) {
+      for (
+        const path of [
+          "/echo",
+          `/redirect/307?to=${encodeURIComponent("/echo/again")}`,
+          `/redirect/303?to=${encodeURIComponent("/echo/after")}`,
+        ]
+      ) {
+        const url = `${echoed.url}${path}`;
+        assert.ok(isCanonicalUrl(url), url);
+        const plain = await requests[method](url, { json: value });
+        const full = await requests[method](url, { json: value, allow_redirects: true });
+        const strip = (r: requests.Response) => {
+          const echo = r.json() as Echo;
+          return {
+            ...view(r),
+            echo: { ...echo, headers: echo.headers.filter(([n]) => n !== "host") },
+          };
+        };
+        assert.deepEqual(strip(plain), strip(full), `${method} ${path}`);
+      }
+    }
+    const sent = (await requests.post(`${echoed.url}/echo`, { json: value })).json() as Echo;
+    assert.equal(sent.method, "POST");
+    assert.deepEqual(JSON.parse(sent.body), value);
+    assert.equal(header(sent, "content-type"), "application/json");
+  } finally {
+    await echoed.close();
+  }
+});
+
+test("a json-only call rejects what JSON cannot encode, without sending", async () => {
+  const before = server.hits;
+  const pending = requests.post(`${server.url}/json`, { json: { n: 1n } });
+  assert.ok(pending instanceof Promise, "a rejection, not a synchronous throw");
+  await assert.rejects(pending, (e: Error) => e instanceof TypeError && /'json'/.test(e.message));
+  assert.equal(server.hits, before);
 });
