@@ -109,6 +109,7 @@ const CANONICAL = new RegExp(
  * @returns Whether the text needs no parsing to be sent.
  */
 export function isCanonicalUrl(url: string): boolean {
+  if (url.length > 2048) return checkCanonical(url);
   let known = canonicalSeen.get(url);
   if (known === undefined) {
     known = checkCanonical(url);
@@ -118,7 +119,7 @@ export function isCanonicalUrl(url: string): boolean {
   return known;
 }
 
-/** URLs checked lately: scripts call the same few URLs again and again. */
+/** URLs checked lately (at most 256 of at most 2 KiB): scripts call the same few again and again. */
 const canonicalSeen = new Map<string, boolean>();
 
 function checkCanonical(url: string): boolean {
