@@ -35,7 +35,7 @@ import {
   totalMs,
 } from "./options.ts";
 import { nextHop, REDIRECTS, stripHeaders } from "./redirects.ts";
-import { attachBytes, attachReader, fromNative, type Response } from "./response.ts";
+import { attachBytes, attachReader, fromNative, fromPlain, type Response } from "./response.ts";
 
 /** What a session adds to a call: its headers, cookie jar, hooks and transport. */
 export interface SessionContext {
@@ -171,9 +171,10 @@ async function plainSend(method: string, href: string, json: unknown): Promise<R
     throw new CallGuard(new HopInfo(method, href), null, undefined).wrap(error, "send");
   }
   const elapsed = (performance.now() - started) / 1000;
+  const headers = raw.headers;
   if (
     REDIRECTS.has(raw.status) || NO_BODY_STATUS.has(raw.status) ||
-    raw.headers.get("content-encoding") !== null
+    headers.get("content-encoding") !== null
   ) {
     return complete(method, href, json === undefined ? undefined : { json }, null, {
       raw,
@@ -181,20 +182,21 @@ async function plainSend(method: string, href: string, json: unknown): Promise<R
     });
   }
   const info = new HopInfo(method, href);
-  const response = fromNative({ raw, url: href, request: info, elapsed, history: [] });
+  let bytes: Uint8Array;
   try {
-    attachBytes(response, await bytesOf(raw));
+    bytes = HAS_BYTES ? await raw.bytes() : new Uint8Array(await raw.arrayBuffer());
   } catch (error) {
     throw new CallGuard(info, null, undefined).wrap(error, "body");
   }
-  return response;
+  return fromPlain(raw, href, info, elapsed, headers.get("content-type"), bytes);
 }
+
+/** Whether the platform's Response has `bytes()` (Deno, Bun, Node 22+, recent browsers). */
+const HAS_BYTES = typeof globalThis.Response.prototype.bytes === "function";
 
 /** The whole body, by the platform's fastest means (`bytes()` where it exists). */
 function bytesOf(raw: globalThis.Response): Promise<Uint8Array> {
-  return typeof raw.bytes === "function"
-    ? raw.bytes()
-    : raw.arrayBuffer().then((buffer) => new Uint8Array(buffer));
+  return HAS_BYTES ? raw.bytes() : raw.arrayBuffer().then((buffer) => new Uint8Array(buffer));
 }
 
 function discard(raw: globalThis.Response): void {

@@ -87,6 +87,18 @@ interface Arrival {
 
 /** @internal Builds a Response around a native one; the body is attached with `attachBody`. */
 export let fromNative: (arrival: Arrival) => Response;
+/**
+ * @internal Builds a Response for a plain call: status and reason from `raw`, its body and the
+ * charset of `contentType` given at once.
+ */
+export let fromPlain: (
+  raw: globalThis.Response,
+  url: string,
+  request: RequestInfo,
+  elapsed: number,
+  contentType: string | null,
+  bytes: Uint8Array,
+) => Response;
 /** @internal Gives a Response its buffered body. */
 export let attachBytes: (response: Response, bytes: Uint8Array) => void;
 /** @internal Gives a Response its unread streamed body. */
@@ -142,6 +154,16 @@ export class Response {
       response.url = arrival.url;
       response.elapsed = arrival.elapsed;
       response.history = arrival.history;
+      return response;
+    };
+    fromPlain = (raw, url, request, elapsed, contentType, bytes) => {
+      const response = new Response(raw.status, raw.statusText || reasonPhrase(raw.status));
+      response.#raw = raw;
+      response.#body = bytes;
+      response.#request = request;
+      response.#encoding = charsetOf(contentType) ?? DEFAULT_ENCODING;
+      response.url = url;
+      response.elapsed = elapsed;
       return response;
     };
     attachBytes = (response, bytes) => {
