@@ -16,6 +16,57 @@ function unref(timer: Timer): void {
   }
 }
 
+/**
+ * A point in time at which a call fails, unless it is withdrawn first. Every deadline of every
+ * call is watched by one shared, unref'd timer: starting and clearing a timer per request (or per
+ * body read) cost more than the request's own JavaScript. The timer is re-armed only when it
+ * fires or when a deadline comes before the one it waits for.
+ */
+class Deadline {
+  at = Infinity;
+  readonly expire: () => void;
+  constructor(expire: () => void) {
+    this.expire = expire;
+  }
+}
+
+const watched = new Set<Deadline>();
+let sharedTimer: Timer | undefined;
+let sharedAt = Infinity;
+
+function watch(deadline: Deadline, at: number): void {
+  deadline.at = at;
+  watched.add(deadline);
+  if (at < sharedAt) arm(at);
+}
+
+function unwatch(deadline: Deadline | undefined): void {
+  if (deadline !== undefined) watched.delete(deadline);
+}
+
+function arm(at: number): void {
+  if (sharedTimer !== undefined) clearTimeout(sharedTimer);
+  sharedAt = at;
+  sharedTimer = setTimeout(tick, Math.max(0, at - performance.now()));
+  unref(sharedTimer);
+}
+
+function tick(): void {
+  sharedTimer = undefined;
+  sharedAt = Infinity;
+  // Within half a millisecond counts as due: timers have millisecond resolution.
+  const now = performance.now() + 0.5;
+  for (const deadline of watched) {
+    if (deadline.at <= now) {
+      watched.delete(deadline);
+      deadline.expire();
+    }
+  }
+  let next = Infinity;
+  for (const deadline of watched) if (deadline.at < next) next = deadline.at;
+  if (next < sharedAt) arm(next);
+}
+
 /** The deadlines and cancellation of one call (all its hops, retries and its body). */
 export class CallGuard {
   /** The request the next error is about: the current hop. */
@@ -27,7 +78,11 @@ export class CallGuard {
   #failed = false;
   #rejectFailed: ((reason: unknown) => void) | undefined;
   #failedPromise: Promise<never> | undefined;
-  #deadline: Timer | undefined;
+  #total: Deadline | undefined;
+  #wait: Deadline | undefined;
+  #waitMs = 0;
+  #waitWhat = "";
+  #shared: boolean;
   #userSignal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
   #cleanups: (() => void)[] | undefined;
@@ -38,14 +93,19 @@ export class CallGuard {
    * @param userSignal The caller's `signal`.
    * @param timeouts True when `timeout` is set: a timed-out wait must abort the fetch too, or
    * the connection would stay open.
+   * @param runtimeFetch True when only the runtime's fetch is waited for (no custom fetch or
+   * hook): its pending operation keeps the process alive, so waits can use the shared unref'd
+   * timer. A custom fetch may wait on nothing at all, and then a wait keeps its own timer.
    */
   constructor(
     info: RequestInfo,
     totalMs: number | null,
     userSignal: AbortSignal | undefined,
     timeouts = false,
+    runtimeFetch = false,
   ) {
     this.info = info;
+    this.#shared = runtimeFetch;
     if (totalMs === null && userSignal === undefined && !timeouts) return;
     this.#controller = new AbortController();
     this.signal = this.#controller.signal;
@@ -59,14 +119,14 @@ export class CallGuard {
       }
     }
     if (totalMs !== null && !this.#failed) {
-      this.#deadline = setTimeout(() => {
+      this.#total = new Deadline(() => {
         this.fail(
           new TimeoutError(`Request took longer than total_timeout (${totalMs / 1000} s)`, {
             request: this.info,
           }),
         );
-      }, totalMs);
-      unref(this.#deadline);
+      });
+      watch(this.#total, performance.now() + totalMs);
     }
   }
 
@@ -106,6 +166,19 @@ export class CallGuard {
     this.#failedPromise.catch(() => {});
     const contenders: Promise<T>[] = [promise, this.#failedPromise];
     if (ms === null) return Promise.race(contenders);
+    if (this.#shared) {
+      this.#waitMs = ms;
+      this.#waitWhat = what;
+      const wait = this.#wait ??= new Deadline(() => {
+        this.fail(
+          new TimeoutError(`${this.#waitWhat} within ${this.#waitMs / 1000} s`, {
+            request: this.info,
+          }),
+        );
+      });
+      watch(wait, performance.now() + ms);
+      return Promise.race(contenders).finally(() => unwatch(wait));
+    }
     const timer = setTimeout(() => {
       this.fail(new TimeoutError(`${what} within ${ms / 1000} s`, { request: this.info }));
     }, ms);
@@ -122,8 +195,8 @@ export class CallGuard {
     const cleanups = this.#cleanups;
     this.#cleanups = undefined;
     for (const cleanup of cleanups ?? []) cleanup();
-    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
-    this.#deadline = undefined;
+    unwatch(this.#total);
+    unwatch(this.#wait);
     if (this.#onAbort !== undefined) {
       this.#userSignal?.removeEventListener("abort", this.#onAbort);
       this.#onAbort = undefined;
