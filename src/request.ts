@@ -160,40 +160,84 @@ function getTemplate(href: string): Request {
 
 const templates = new Map<string, Request>();
 
-/** The headers of a plain `json` request (fetch copies them; shared and read-only). */
-const JSON_HEADERS: Record<string, string> = Object.freeze(
-  Object.assign(bare<Record<string, string>>(), { "content-type": "application/json" }),
-);
-/** The methods the plain lane sends a `json` body with. */
-const JSON_METHODS: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** The methods the plain lane takes. */
+const LANE_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+
+/** The options a plain call may have: a `json` body, headers, and Basic or bearer auth. */
+interface LaneOptions {
+  json?: unknown;
+  headers?: RequestOptions["headers"];
+  auth?: RequestOptions["auth"];
+}
 
 /**
- * The common cases, kept to what they need: a GET without options, or a `json` body as the only
- * option, to a URL that needs no parsing, outside a session. No guard, no header object, one
- * init. Anything but a plain answer (a redirect, a body with a Content-Encoding, a status
- * without a body) goes on through the full path, which takes the response as it is.
- *
- * @param json The `json` option, or undefined for a GET without options.
+ * `options` when it holds nothing but `json`, `headers` and a Basic or bearer `auth` (read once
+ * each), else null. A GET with a `json` body is left to the full path, which refuses it.
  */
-async function plainSend(method: string, href: string, json: unknown): Promise<Response> {
-  let init: RequestInit | undefined = GET_INIT;
+function laneOptions(options: object, method: string): LaneOptions | null {
+  const lane: LaneOptions = bare();
+  try {
+    for (const name of Object.keys(options)) {
+      if (name !== "json" && name !== "headers" && name !== "auth") return null;
+      const value = (options as Record<string, unknown>)[name];
+      if (value === undefined || value === null) continue;
+      if (name === "auth" && value instanceof HTTPDigestAuth) return null;
+      (lane as Record<string, unknown>)[name] = value;
+    }
+  } catch {
+    return null; // a getter that throws (or a Proxy): the full path reports it as a rejection
+  }
+  return lane.json !== undefined && method === "GET" ? null : lane;
+}
+
+/**
+ * The common cases, kept to what they need: a call whose only options are `json`, `headers`
+ * and a Basic or bearer `auth`, to a URL that needs no parsing, outside a session. No guard, no
+ * URL object; a GET without options sends a Request built once per URL. Anything but a plain
+ * answer (a redirect, a body with a Content-Encoding, a status without a body) goes on through
+ * the full path, which takes the response as it is. Options are checked as the full path checks
+ * them, in the same order.
+ *
+ * @param options The options, or null for none.
+ */
+async function plainSend(
+  method: string,
+  href: string,
+  options: LaneOptions | null,
+): Promise<Response> {
+  const info = new HopInfo(method, href);
+  let init: RequestInit | undefined = undefined;
   let input: string | Request = href;
-  if (json === undefined) {
-    input = getTemplate(href);
-    init = undefined;
+  if (options === null) {
+    if (method === "GET") {
+      input = getTemplate(href);
+    } else {
+      init = bare<RequestInit>();
+      init.redirect = "manual";
+      init.method = method;
+    }
   } else {
+    let headers: HeaderMap | null = null;
+    if (options.headers !== undefined) addHeaders(headers = new HeaderMap(), options.headers, info);
+    const body = encodeBody(undefined, options.json, undefined);
+    if (body.contentType !== null && headers?.has("content-type") !== true) {
+      (headers ??= new HeaderMap()).set("content-type", body.contentType);
+    }
+    const auth = checkAuth(options.auth);
+    const authorization = auth === null ? null : staticAuthorization(auth);
+    if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
     init = bare<RequestInit>();
     init.redirect = "manual";
-    init.method = method;
-    init.headers = JSON_HEADERS;
-    init.body = encodeBody(undefined, json, undefined).body;
+    if (method !== "GET") init.method = method;
+    if (headers !== null) init.headers = headers.fields;
+    if (body.body !== null) init.body = body.body;
   }
   const started = performance.now();
   let raw: globalThis.Response;
   try {
     raw = await fetch(input, init);
   } catch (error) {
-    throw new CallGuard(new HopInfo(method, href), null, undefined).wrap(error, "send");
+    throw new CallGuard(info, null, undefined).wrap(error, "send");
   }
   const elapsed = (performance.now() - started) / 1000;
   const headers = raw.headers;
@@ -201,12 +245,8 @@ async function plainSend(method: string, href: string, json: unknown): Promise<R
     REDIRECTS.has(raw.status) || NO_BODY_STATUS.has(raw.status) ||
     headers.get("content-encoding") !== null
   ) {
-    return complete(method, href, json === undefined ? undefined : { json }, null, {
-      raw,
-      elapsed,
-    });
+    return complete(method, href, options ?? undefined, null, { raw, elapsed });
   }
-  const info = new HopInfo(method, href);
   let bytes: Uint8Array;
   try {
     bytes = HAS_BYTES ? await raw.bytes() : new Uint8Array(await raw.arrayBuffer());
@@ -305,24 +345,17 @@ export function send(
   options: RequestOptions | undefined,
   session: SessionContext | null,
 ): Promise<Response> {
-  if (PLAIN_LANE && session === null && typeof url === "string") {
-    if (options === undefined) {
-      if (method === "GET" && isCanonicalUrl(url)) return plainSend(method, url, undefined);
-    } else if (
-      JSON_METHODS.has(method) && onlyJson(options) && isCanonicalUrl(url)
-    ) {
-      const json = (options as { json?: unknown }).json;
-      if (json !== undefined && json !== null) return plainSend(method, url, json);
+  if (
+    PLAIN_LANE && session === null && typeof url === "string" && LANE_METHODS.has(method) &&
+    isCanonicalUrl(url)
+  ) {
+    if (options === undefined || options === null) return plainSend(method, url, null);
+    if (typeof options === "object") {
+      const lane = laneOptions(options, method);
+      if (lane !== null) return plainSend(method, url, lane);
     }
   }
   return complete(method, url, options, session, null);
-}
-
-/** True when `json` is the one option given. */
-function onlyJson(options: unknown): boolean {
-  if (typeof options !== "object" || options === null) return false;
-  const names = Object.keys(options);
-  return names.length === 1 && names[0] === "json";
 }
 
 /** The full path: every option, hop, retry and challenge; `first` is a response already in. */

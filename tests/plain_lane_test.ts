@@ -239,3 +239,68 @@ test("a json-only call rejects what JSON cannot encode, without sending", async 
   await assert.rejects(pending, (e: Error) => e instanceof TypeError && /'json'/.test(e.message));
   assert.equal(server.hits, before);
 });
+
+test("headers and auth take the plain lane and answer as the full path does", async () => {
+  const a = await serve();
+  const b = await serve();
+  try {
+    const cross = `${a.url}/redirect/307?to=${encodeURIComponent(`${b.url}/echo`)}`;
+    const cases: [string, requests.RequestOptions][] = [
+      [`${a.url}/echo`, { headers: { "X-A": " 1 ", Cookie: "k=v" }, auth: { bearer: "t0k" } }],
+      [`${a.url}/echo`, { headers: [["x-b", "1"], ["X-B", "2"]], auth: ["user", "pässword"] }],
+      [`${a.url}/echo`, { json: [1], headers: { "content-type": "application/vnd.x+json" } }],
+      [cross, { headers: { Cookie: "k=v", "X-Keep": "yes" }, auth: { bearer: "t0k" } }],
+      [cross, { json: { a: 1 }, auth: ["u", "p"] }],
+    ];
+    for (const [url, options] of cases) {
+      for (const method of ["get", "post", "delete"] as const) {
+        if (method === "get" && options.json !== undefined) continue;
+        const plain = await requests[method](url, options);
+        const full = await requests[method](url, { ...options, allow_redirects: true });
+        const echo = (r: requests.Response) => {
+          const e = r.json() as Echo;
+          return { ...view(r), echo: { ...e, headers: e.headers.filter(([n]) => n !== "host") } };
+        };
+        assert.deepEqual(echo(plain), echo(full), `${method} ${url} ${JSON.stringify(options)}`);
+      }
+    }
+    const sent = (await requests.get(`${a.url}/echo`, { auth: { bearer: "t0k" } })).json() as Echo;
+    assert.equal(header(sent, "authorization"), "Bearer t0k");
+    const crossed = (await requests.get(cross, { auth: { bearer: "t0k" } })).json() as Echo;
+    assert.equal(header(crossed, "authorization"), null, "dropped on the way to another origin");
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test("the plain lane checks headers and auth as the full path does, sending nothing", async () => {
+  const before = server.hits;
+  const url = `${server.url}/json`;
+  for (
+    const options of [
+      { headers: { "X-Bad": "a\r\nb" } },
+      { headers: { "Bad Name": "x" } },
+      { auth: { bearer: "a\nb" } },
+      { auth: "user:password" },
+      { headers: { "X-Bad": "a\r\nb" }, json: { n: 1n } },
+    ] as requests.RequestOptions[]
+  ) {
+    const plain = requests.post(url, options);
+    assert.ok(plain instanceof Promise);
+    const error = await plain.catch((e) => e);
+    const full = await requests.post(url, { ...options, allow_redirects: true }).catch((e) => e);
+    assert.ok(error instanceof Error, JSON.stringify(Object.keys(options)));
+    assert.equal(error.constructor, full.constructor);
+    assert.equal(error.message, full.message);
+  }
+  const throwing = {
+    get headers(): Record<string, string> {
+      throw new Error("getter");
+    },
+  };
+  const pending = requests.get(url, throwing as requests.RequestOptions);
+  assert.ok(pending instanceof Promise, "a rejection, not a synchronous throw");
+  await assert.rejects(pending, /getter/);
+  assert.equal(server.hits, before);
+});
