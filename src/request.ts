@@ -142,6 +142,8 @@ function checkCanonical(url: string): boolean {
 interface Arrived {
   raw: globalThis.Response;
   elapsed: number;
+  /** The call's guard, when the plain lane had one (its deadlines run from the call's start). */
+  guard: CallGuard | null;
 }
 
 /**
@@ -163,22 +165,34 @@ const templates = new Map<string, Request>();
 /** The methods the plain lane takes. */
 const LANE_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 
-/** The options a plain call may have: a `json` body, headers, and Basic or bearer auth. */
+/** The options a plain call may have: a `json` body, headers, Basic or bearer auth, timeouts. */
 interface LaneOptions {
   json?: unknown;
   headers?: RequestOptions["headers"];
   auth?: RequestOptions["auth"];
+  timeout?: RequestOptions["timeout"];
+  total_timeout?: RequestOptions["total_timeout"];
+  signal?: RequestOptions["signal"];
 }
 
+const LANE_OPTIONS: ReadonlySet<string> = new Set([
+  "json",
+  "headers",
+  "auth",
+  "timeout",
+  "total_timeout",
+  "signal",
+]);
+
 /**
- * `options` when it holds nothing but `json`, `headers` and a Basic or bearer `auth` (read once
- * each), else null. A GET with a `json` body is left to the full path, which refuses it.
+ * `options` when it holds nothing but `json`, `headers`, a Basic or bearer `auth`, `timeout`,
+ * `total_timeout` and `signal` (read once each), else null. A GET with a `json` body is left to the full path, which refuses it.
  */
 function laneOptions(options: object, method: string): LaneOptions | null {
   const lane: LaneOptions = bare();
   try {
     for (const name of Object.keys(options)) {
-      if (name !== "json" && name !== "headers" && name !== "auth") return null;
+      if (!LANE_OPTIONS.has(name)) return null;
       const value = (options as Record<string, unknown>)[name];
       if (value === undefined || value === null) continue;
       if (name === "auth" && value instanceof HTTPDigestAuth) return null;
@@ -208,6 +222,9 @@ async function plainSend(
   const info = new HopInfo(method, href);
   let init: RequestInit | undefined = undefined;
   let input: string | Request = href;
+  let guard: CallGuard | null = null;
+  let headersMs: number | null = null;
+  let readMs: number | null = null;
   if (options === null) {
     if (method === "GET") {
       input = getTemplate(href);
@@ -226,32 +243,53 @@ async function plainSend(
     const auth = checkAuth(options.auth);
     const authorization = auth === null ? null : staticAuthorization(auth);
     if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
+    [headersMs, readMs] = timeoutMs(options.timeout);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new TypeError("Invalid 'signal': expected an AbortSignal");
+    }
+    const total = totalMs(options.total_timeout);
+    if (headersMs !== null || total !== null || options.signal !== undefined) {
+      guard = new CallGuard(info, total, options.signal, headersMs !== null, true);
+      if (guard.failed) throw guard.failure;
+    }
     init = bare<RequestInit>();
     init.redirect = "manual";
     if (method !== "GET") init.method = method;
     if (headers !== null) init.headers = headers.fields;
     if (body.body !== null) init.body = body.body;
+    if (guard?.signal !== undefined) init.signal = guard.signal;
   }
   const started = performance.now();
   let raw: globalThis.Response;
   try {
-    raw = await fetch(input, init);
+    raw = await (guard === null
+      ? fetch(input, init)
+      : guard.race(fetch(input, init), headersMs, "No response received"));
   } catch (error) {
-    throw new CallGuard(info, null, undefined).wrap(error, "send");
+    if (guard === null) throw new CallGuard(info, null, undefined).wrap(error, "send");
+    const failure = guard.wrap(error, "send");
+    guard.finish();
+    throw failure;
   }
   const elapsed = (performance.now() - started) / 1000;
   const headers = raw.headers;
   if (
     REDIRECTS.has(raw.status) || NO_BODY_STATUS.has(raw.status) ||
-    headers.get("content-encoding") !== null
+    headers.get("content-encoding") !== null ||
+    // A read timeout bounds each piece of a larger body: the full path reads it piece by piece.
+    (readMs !== null && !((contentLength(headers) ?? Infinity) <= ONE_PIECE))
   ) {
-    return complete(method, href, options ?? undefined, null, { raw, elapsed });
+    return complete(method, href, options ?? undefined, null, { raw, elapsed, guard });
   }
   let bytes: Uint8Array;
   try {
-    bytes = HAS_BYTES ? await raw.bytes() : new Uint8Array(await raw.arrayBuffer());
+    bytes = guard === null
+      ? await bytesOf(raw)
+      : await guard.race(bytesOf(raw), readMs, "No data received");
   } catch (error) {
-    throw new CallGuard(info, null, undefined).wrap(error, "body");
+    throw (guard ?? new CallGuard(info, null, undefined)).wrap(error, "body");
+  } finally {
+    guard?.finish();
   }
   return fromPlain(raw, href, info, elapsed, headers.get("content-type"), bytes);
 }
@@ -445,13 +483,14 @@ async function complete(
   }
   const retries = retryPolicy(options.retries);
   const requestHooks = session?.requestHooks;
-  const guard = new CallGuard(
+  const guard = first?.guard ?? new CallGuard(
     info,
     totalMs(options.total_timeout),
     options.signal,
     headersMs !== null,
     custom === null && (requestHooks === undefined || requestHooks.length === 0),
   );
+  guard.info = info;
   if (guard.failed) throw guard.failure;
   let transport = session?.transport ?? null;
   if (options.verify !== undefined || options.cert !== undefined || options.proxies !== undefined) {

@@ -304,3 +304,42 @@ test("the plain lane checks headers and auth as the full path does, sending noth
   await assert.rejects(pending, /getter/);
   assert.equal(server.hits, before);
 });
+
+test("timeouts and a signal take the plain lane and answer as the full path does", async () => {
+  const big = await serve(() => new Response(new Uint8Array(200_000).map((_, i) => i % 253)));
+  try {
+    for (const path of ["/json", "/moved", "/gzip", "/empty"]) {
+      for (
+        const options of [
+          { timeout: 5 },
+          { timeout: [1, 2] as [number, number], total_timeout: 5 },
+          { signal: new AbortController().signal, headers: { "X-A": "1" } },
+        ]
+      ) {
+        const url = `${server.url}${path}`;
+        const plain = await requests.get(url, options);
+        const full = await requests.get(url, { ...options, allow_redirects: true });
+        assert.deepEqual(view(plain), view(full), `${path} ${JSON.stringify(options)}`);
+      }
+    }
+    // A body over 64 KiB under a read timeout is read piece by piece on the full path.
+    const r = await requests.get(`${big.url}/big`, { timeout: 5 });
+    assert.equal(r.bytes.byteLength, 200_000);
+    assert.ok(r.bytes.every((byte, i) => byte === i % 253));
+  } finally {
+    await big.close();
+  }
+});
+
+test("an aborted signal ends a plain call before anything is sent", async () => {
+  const before = server.hits;
+  const controller = new AbortController();
+  controller.abort(new Error("stop"));
+  await assert.rejects(requests.get(`${server.url}/json`, { signal: controller.signal }), /stop/);
+  await assert.rejects(
+    requests.get(`${server.url}/json`, { signal: "no" as unknown as AbortSignal }),
+    /Invalid 'signal'/,
+  );
+  await assert.rejects(requests.get(`${server.url}/json`, { timeout: -1 }), /Invalid 'timeout'/);
+  assert.equal(server.hits, before);
+});
