@@ -107,6 +107,59 @@ export class HeaderMap implements HeaderSink {
 }
 
 /**
+ * A session's `headers`: a `Headers` that counts its changes, so that the checked copy a session
+ * sends with every request is made again only after one (iterating a `Headers` and checking each
+ * field cost more than the rest of a request's JavaScript).
+ */
+export class TrackedHeaders extends Headers {
+  #version = 0;
+
+  /** How many changes were made. */
+  get version(): number {
+    return this.#version;
+  }
+
+  override append(name: string, value: string): void {
+    super.append(name, value);
+    this.#version++;
+  }
+
+  override delete(name: string): void {
+    super.delete(name);
+    this.#version++;
+  }
+
+  override set(name: string, value: string): void {
+    super.set(name, value);
+    this.#version++;
+  }
+}
+
+const checkedCopies = new WeakMap<
+  TrackedHeaders,
+  { version: number; fields: [string, string][] }
+>();
+
+/**
+ * `addHeaders` for a session's headers: from the copy checked last time while `input` has not
+ * changed since (a `TrackedHeaders`), else checked field by field.
+ */
+export function addSessionHeaders(into: HeaderSink, input: Headers, request: RequestInfo): void {
+  if (!(input instanceof TrackedHeaders)) return addHeaders(into, input, request);
+  let copy = checkedCopies.get(input);
+  if (copy === undefined || copy.version !== input.version) {
+    const fields: [string, string][] = [];
+    for (const [name, value] of input) {
+      checkHeader(name, value, request);
+      fields.push([name, value]);
+    }
+    copy = { version: input.version, fields };
+    checkedCopies.set(input, copy);
+  }
+  for (const [name, value] of copy.fields) into.set(name, value);
+}
+
+/**
  * Copies `input` into `into`, validating every name and value; a name given here replaces what
  * `into` had (session defaults), and a null value removes it. The caller's object is only read.
  */

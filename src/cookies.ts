@@ -168,6 +168,7 @@ export class CookieJar implements Iterable<Cookie> {
    * ```
    */
   setFromResponse(url: URL, setCookie: readonly string[], now: number = Date.now()): void {
+    if (setCookie.length === 0) return;
     const host = url.hostname;
     if (host === "") return;
     const secureScheme = url.protocol === "https:";
@@ -209,6 +210,7 @@ export class CookieJar implements Iterable<Cookie> {
    * ```
    */
   cookieHeader(url: URL, now: number = Date.now()): string | null {
+    if (this.#cookies.size === 0) return null;
     const host = url.hostname;
     if (host === "") return null;
     const secureScheme = url.protocol === "https:";

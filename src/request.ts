@@ -10,7 +10,7 @@ import { CallGuard } from "./_guard.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { retryDelayMs, retryPolicy } from "./_retry.ts";
 import { createTransport, type Transport } from "./_transport.ts";
-import { addHeaders, checkHeader, HeaderMap } from "./_headers.ts";
+import { addHeaders, addSessionHeaders, checkHeader, HeaderMap } from "./_headers.ts";
 import { appendParams, parseTarget, redactUrl } from "./_url.ts";
 import { checkAuth, staticAuthorization } from "./auth.ts";
 import { encodeBody } from "./body.ts";
@@ -432,7 +432,9 @@ async function complete(
   // Headers only when there is one to send, as a plain record (see HeaderMap).
   let headers: HeaderMap | null = null;
   // The session's headers are checked too: they are mutable, and Bun would send a control byte.
-  if (session?.headers !== undefined) addHeaders(headers = new HeaderMap(), session.headers, info);
+  if (session?.headers !== undefined) {
+    addSessionHeaders(headers = new HeaderMap(), session.headers, info);
+  }
   if (options.headers !== undefined && options.headers !== null) {
     addHeaders(headers ??= new HeaderMap(), options.headers, info);
   }

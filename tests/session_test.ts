@@ -117,6 +117,28 @@ test("session headers persist, are mutable, and a request's headers replace them
   assert.equal(header(next, "x-app"), "cam");
 });
 
+test("every change to session headers reaches the next request, however it is made", async () => {
+  const session = new Session({ headers: { "X-A": "1" } });
+  const sent = async () => {
+    const echoed = (await session.get(`${server.url}/echo`)).json() as Echo;
+    return ["x-a", "x-b"].map((name) => header(echoed, name));
+  };
+  assert.deepEqual(await sent(), ["1", null]);
+  assert.deepEqual(await sent(), ["1", null]); // the checked copy, reused
+  session.headers.set("X-A", "2");
+  assert.deepEqual(await sent(), ["2", null]);
+  session.headers.append("X-B", "3");
+  session.headers.append("X-B", "4");
+  assert.deepEqual(await sent(), ["2", "3, 4"]);
+  session.headers.delete("x-a");
+  assert.deepEqual(await sent(), [null, "3, 4"]);
+  session.headers.set("X-B", "bad\u0001value");
+  await assert.rejects(session.get(`${server.url}/echo`), requests.InvalidHeaderError);
+  await assert.rejects(session.get(`${server.url}/echo`), requests.InvalidHeaderError);
+  session.headers = new Headers({ "X-A": "replaced" });
+  assert.deepEqual(await sent(), ["replaced", null]);
+});
+
 test("session auth and params apply to every request and can be overridden", async () => {
   const session = new Session({ auth: ["u", "p"], params: { key: "k", page: 1 } });
   const first = (await session.get(`${server.url}/echo`, { params: { page: 2 } })).json() as Echo;
