@@ -114,18 +114,33 @@ const CANONICAL = new RegExp(
  * @returns Whether the text needs no parsing to be sent.
  */
 export function isCanonicalUrl(url: string): boolean {
-  if (url.length > 2048) return checkCanonical(url);
-  let known = canonicalSeen.get(url);
+  return laneUrl(url) !== null;
+}
+
+/** What the plain lane keeps of a canonical URL. */
+interface LaneUrl {
+  /** A GET of it with `redirect: "manual"`, built on first use: fetch copies a Request given as
+   * input more cheaply than it converts an init. */
+  get: Request | null;
+}
+
+/**
+ * URLs checked lately, null for those that are not canonical (at most 256 of at most 2 KiB):
+ * scripts call the same few again and again.
+ */
+const laneUrls = new Map<string, LaneUrl | null>();
+
+/** The lane's record of `url` when it is canonical, else null (see isCanonicalUrl). */
+function laneUrl(url: string): LaneUrl | null {
+  if (url.length > 2048) return checkCanonical(url) ? { get: null } : null;
+  let known = laneUrls.get(url);
   if (known === undefined) {
-    known = checkCanonical(url);
-    if (canonicalSeen.size >= 256) canonicalSeen.clear();
-    canonicalSeen.set(url, known);
+    known = checkCanonical(url) ? { get: null } : null;
+    if (laneUrls.size >= 256) laneUrls.clear();
+    laneUrls.set(url, known);
   }
   return known;
 }
-
-/** URLs checked lately (at most 256 of at most 2 KiB): scripts call the same few again and again. */
-const canonicalSeen = new Map<string, boolean>();
 
 function checkCanonical(url: string): boolean {
   const match = CANONICAL.exec(url);
@@ -145,22 +160,6 @@ interface Arrived {
   /** The call's guard, when the plain lane had one (its deadlines run from the call's start). */
   guard: CallGuard | null;
 }
-
-/**
- * A GET of `href` with `redirect: "manual"`, built once per URL: fetch copies a Request given as
- * input more cheaply than it converts an init.
- */
-function getTemplate(href: string): Request {
-  let template = templates.get(href);
-  if (template === undefined) {
-    template = new Request(href, GET_INIT);
-    if (templates.size >= 256) templates.clear();
-    templates.set(href, template);
-  }
-  return template;
-}
-
-const templates = new Map<string, Request>();
 
 /** The methods the plain lane takes. */
 const LANE_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
@@ -217,6 +216,7 @@ function laneOptions(options: object, method: string): LaneOptions | null {
 async function plainSend(
   method: string,
   href: string,
+  target: LaneUrl,
   options: LaneOptions | null,
 ): Promise<Response> {
   const info = new HopInfo(method, href);
@@ -227,7 +227,7 @@ async function plainSend(
   let readMs: number | null = null;
   if (options === null) {
     if (method === "GET") {
-      input = getTemplate(href);
+      input = target.get ??= new Request(href, GET_INIT);
     } else {
       init = bare<RequestInit>();
       init.redirect = "manual";
@@ -383,14 +383,16 @@ export function send(
   options: RequestOptions | undefined,
   session: SessionContext | null,
 ): Promise<Response> {
-  if (
-    PLAIN_LANE && session === null && typeof url === "string" && LANE_METHODS.has(method) &&
-    isCanonicalUrl(url)
-  ) {
-    if (options === undefined || options === null) return plainSend(method, url, null);
+  const target = PLAIN_LANE && session === null && typeof url === "string" &&
+      LANE_METHODS.has(method)
+    ? laneUrl(url)
+    : null;
+  if (target !== null) {
+    const href = url as string;
+    if (options === undefined || options === null) return plainSend(method, href, target, null);
     if (typeof options === "object") {
       const lane = laneOptions(options, method);
-      if (lane !== null) return plainSend(method, url, lane);
+      if (lane !== null) return plainSend(method, href, target, lane);
     }
   }
   return complete(method, url, options, session, null);
