@@ -106,54 +106,67 @@ export class HeaderMap implements HeaderSink {
   }
 }
 
-/**
- * A session's `headers`: a `Headers` that counts its changes, so that the checked copy a session
- * sends with every request is made again only after one (iterating a `Headers` and checking each
- * field cost more than the rest of a request's JavaScript).
- */
-export class TrackedHeaders extends Headers {
-  #version = 0;
-
-  /** How many changes were made. */
-  get version(): number {
-    return this.#version;
-  }
-
-  override append(name: string, value: string): void {
-    super.append(name, value);
-    this.#version++;
-  }
-
-  override delete(name: string): void {
-    super.delete(name);
-    this.#version++;
-  }
-
-  override set(name: string, value: string): void {
-    super.set(name, value);
-    this.#version++;
-  }
+/** A `Headers` that counts its changes. */
+interface TrackedHeaders extends Headers {
+  readonly version: number;
 }
 
-const checkedCopies = new WeakMap<
-  TrackedHeaders,
-  { version: number; fields: [string, string][] }
->();
+/**
+ * The class of session headers, defined on first use: on Deno, touching `Headers` loads the
+ * fetch extension, which would add milliseconds to importing the module.
+ */
+let Tracked: (new () => TrackedHeaders) | undefined;
+
+/**
+ * A new, empty `headers` for a session: a `Headers` that counts its changes, so that the checked
+ * copy a session sends with every request is made again only after one (iterating a `Headers` and
+ * checking each field cost more than the rest of a request's JavaScript).
+ */
+export function trackedHeaders(): Headers {
+  Tracked ??= class extends Headers {
+    #version = 0;
+
+    get version(): number {
+      return this.#version;
+    }
+
+    override append(name: string, value: string): void {
+      super.append(name, value);
+      this.#version++;
+    }
+
+    override delete(name: string): void {
+      super.delete(name);
+      this.#version++;
+    }
+
+    override set(name: string, value: string): void {
+      super.set(name, value);
+      this.#version++;
+    }
+  };
+  return new Tracked();
+}
+
+const checkedCopies = new WeakMap<Headers, { version: number; fields: [string, string][] }>();
 
 /**
  * `addHeaders` for a session's headers: from the copy checked last time while `input` has not
  * changed since (a `TrackedHeaders`), else checked field by field.
  */
 export function addSessionHeaders(into: HeaderSink, input: Headers, request: RequestInfo): void {
-  if (!(input instanceof TrackedHeaders)) return addHeaders(into, input, request);
+  if (Tracked === undefined || !(input instanceof Tracked)) {
+    return addHeaders(into, input, request);
+  }
+  const version = (input as TrackedHeaders).version;
   let copy = checkedCopies.get(input);
-  if (copy === undefined || copy.version !== input.version) {
+  if (copy === undefined || copy.version !== version) {
     const fields: [string, string][] = [];
     for (const [name, value] of input) {
       checkHeader(name, value, request);
       fields.push([name, value]);
     }
-    copy = { version: input.version, fields };
+    copy = { version, fields };
     checkedCopies.set(input, copy);
   }
   for (const [name, value] of copy.fields) into.set(name, value);

@@ -294,12 +294,11 @@ async function plainSend(
   return fromPlain(raw, href, info, elapsed, headers.get("content-type"), bytes);
 }
 
-/** Whether the platform's Response has `bytes()` (Deno, Bun, Node 22+, recent browsers). */
-const HAS_BYTES = typeof globalThis.Response.prototype.bytes === "function";
-
 /** The whole body, by the platform's fastest means (`bytes()` where it exists). */
 function bytesOf(raw: globalThis.Response): Promise<Uint8Array> {
-  return HAS_BYTES ? raw.bytes() : raw.arrayBuffer().then((buffer) => new Uint8Array(buffer));
+  return typeof raw.bytes === "function"
+    ? raw.bytes()
+    : raw.arrayBuffer().then((buffer) => new Uint8Array(buffer));
 }
 
 function discard(raw: globalThis.Response): void {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { addHeaders, TrackedHeaders } from "./_headers.ts";
+import { addHeaders, trackedHeaders } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
 import { createTransport, type Transport } from "./_transport.ts";
 import { type FormFields, type FormValue, redactUrl } from "./_url.ts";
@@ -100,7 +100,7 @@ export class Session {
     }
     checkOptionNames(defaults, SESSION_ONLY);
     const { base_url, hooks, headers, auth, params, cookies, ...rest } = ownOptions(defaults);
-    this.headers = new TrackedHeaders();
+    this.headers = trackedHeaders();
     if (headers !== undefined && headers !== null) {
       addHeaders(this.headers, headers, { method: "", url: "" });
     }
