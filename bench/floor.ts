@@ -24,17 +24,24 @@ import process from "node:process";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) =>
-  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ??
+    fallback;
 const rounds = Number(option("rounds", "60"));
 const scenario = option("scenario", "get") as "get" | "post" | "flight";
 if (!["get", "post", "flight"].includes(scenario) || !(rounds > 0)) {
-  throw new TypeError("Usage: floor.ts [--rounds=N] [--scenario=get|post|flight]");
+  throw new TypeError(
+    "Usage: floor.ts [--rounds=N] [--scenario=get|post|flight]",
+  );
 }
 
 const here = new URL(".", import.meta.url).pathname;
 const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
-const serverArgs = isDeno ? ["run", "-A", `${here}server.ts`] : [`${here}server.ts`];
-const server = spawn(process.execPath, serverArgs, { stdio: ["ignore", "pipe", "inherit"] });
+const serverArgs = isDeno
+  ? ["run", "-A", `${here}server.ts`]
+  : [`${here}server.ts`];
+const server = spawn(process.execPath, serverArgs, {
+  stdio: ["ignore", "pipe", "inherit"],
+});
 const port = await new Promise<number>((resolve, reject) => {
   let out = "";
   server.stdout.setEncoding("utf8");
@@ -43,7 +50,10 @@ const port = await new Promise<number>((resolve, reject) => {
     const line = /^\{.*\}$/m.exec(out);
     if (line !== null) resolve(JSON.parse(line[0]).port);
   });
-  server.on("close", (code) => reject(new Error(`The server exited with ${code}`)));
+  server.on(
+    "close",
+    (code) => reject(new Error(`The server exited with ${code}`)),
+  );
 });
 
 const specifier = process.env.REQUESTS_MODULE
@@ -54,8 +64,14 @@ const { ofetch } = await import("ofetch");
 
 const base = `http://127.0.0.1:${port}`;
 const url = scenario === "flight" ? `${base}/bytes?n=65536` : `${base}/json`;
-const PAYLOAD = { id: 7, name: "requests", tags: ["a", "b", "c"], nested: { ok: true, count: 3 } };
-const SIMPLE = /^https?:\/\/[a-z0-9.-]+(?::[0-9]{1,5})?\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
+const PAYLOAD = {
+  id: 7,
+  name: "requests",
+  tags: ["a", "b", "c"],
+  nested: { ok: true, count: 3 },
+};
+const SIMPLE =
+  /^https?:\/\/[a-z0-9.-]+(?::[0-9]{1,5})?\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
 const decoder = new TextDecoder();
 const GET = Object.freeze({ redirect: "manual" as const });
 const JSON_TYPE = Object.freeze({ "content-type": "application/json" });
@@ -71,8 +87,10 @@ const one: Record<string, () => Promise<unknown>> = scenario === "get"
     fetch: async () => (await fetch(url)).json(),
     requests: async () => (await requests.get(url)).json(),
     ofetch: () => ofetch(url),
-    floor: async () => JSON.parse(decoder.decode(await (await fetch(check(url), GET)).bytes())),
-    "no-init": async () => JSON.parse(decoder.decode(await (await fetch(check(url))).bytes())),
+    floor: async () =>
+      JSON.parse(decoder.decode(await (await fetch(check(url), GET)).bytes())),
+    "no-init": async () =>
+      JSON.parse(decoder.decode(await (await fetch(check(url))).bytes())),
   }
   : scenario === "post"
   ? {
@@ -91,14 +109,19 @@ const one: Record<string, () => Promise<unknown>> = scenario === "get"
         headers: JSON_TYPE,
         body: JSON.stringify(PAYLOAD),
       };
-      return JSON.parse(decoder.decode(await (await fetch(check(url), init)).bytes()));
+      return JSON.parse(
+        decoder.decode(await (await fetch(check(url), init)).bytes()),
+      );
     },
   }
   : {
-    fetch: async () => new Uint8Array(await (await fetch(url)).arrayBuffer()).byteLength,
+    fetch: async () =>
+      new Uint8Array(await (await fetch(url)).arrayBuffer()).byteLength,
     requests: async () => (await requests.get(url)).bytes.byteLength,
-    ofetch: async () => (await ofetch(url, { responseType: "arrayBuffer" })).byteLength,
-    floor: async () => (await (await fetch(check(url), GET)).bytes()).byteLength,
+    ofetch: async () =>
+      (await ofetch(url, { responseType: "arrayBuffer" })).byteLength,
+    floor: async () =>
+      (await (await fetch(check(url), GET)).bytes()).byteLength,
   };
 
 const names = Object.keys(one);
@@ -119,10 +142,15 @@ const batch = async (f: () => Promise<unknown>): Promise<number> => {
   return (performance.now() - started) * 1000 / 100;
 };
 
-const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+const samples: Record<string, number[]> = Object.fromEntries(
+  names.map((n) => [n, []]),
+);
 for (let round = -5; round < rounds; round++) {
   const shift = ((round % names.length) + names.length) % names.length;
   for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+    if (process.env.FLOOR_GC) {
+      (globalThis as unknown as { Bun: { gc(f: boolean): void } }).Bun.gc(true);
+    }
     const us = await batch(one[name]);
     if (round >= 0) samples[name].push(us);
   }
@@ -134,16 +162,25 @@ const quantile = (values: number[], q: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 };
 const runtime = isDeno
-  ? `Deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`
-  : `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`;
-console.log(`${runtime}, ${scenario}, ${rounds} rounds: µs per request, ratio to fetch [IQR]`);
+  ? `Deno ${
+    (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno
+      .version.deno
+  }`
+  : `Bun ${
+    (globalThis as unknown as { Bun: { version: string } }).Bun.version
+  }`;
+console.log(
+  `${runtime}, ${scenario}, ${rounds} rounds: µs per request, ratio to fetch [IQR]`,
+);
 for (const name of names) {
   const ratios = samples[name].map((us, i) => us / samples.fetch[i]);
   console.log(
-    `${name.padEnd(9)} ${quantile(samples[name], 0.5).toFixed(1).padStart(8)} µs  ` +
-      `${quantile(ratios, 0.5).toFixed(3)} [${quantile(ratios, 0.25).toFixed(3)}-${
-        quantile(ratios, 0.75).toFixed(3)
-      }]`,
+    `${name.padEnd(9)} ${
+      quantile(samples[name], 0.5).toFixed(1).padStart(8)
+    } µs  ` +
+      `${quantile(ratios, 0.5).toFixed(3)} [${
+        quantile(ratios, 0.25).toFixed(3)
+      }-${quantile(ratios, 0.75).toFixed(3)}]`,
   );
 }
 process.exit(0);

@@ -18,6 +18,11 @@ export interface TimingConfig {
   flightTotal: number;
   inFlight: number;
   scenarios: ScenarioName[];
+  /**
+   * Force a full collection before each batch (off by default: bench/NOTES.md says why), and
+   * rotate the order instead of shuffling it.
+   */
+  gc?: boolean;
 }
 
 export type ScenarioName = "small_get" | "flight_64k" | "small_post";
@@ -43,6 +48,27 @@ const gc: () => void = (() => {
 })();
 
 type Batch = (c: Contender) => Promise<void>;
+
+/**
+ * The contenders in a new order each round (a seeded shuffle, the same in every run): each one
+ * pays, on average alike, for collecting the garbage of whichever ran before it. A rotation would
+ * put every contender after the same neighbour every round.
+ */
+function shuffled(round: number): Name[] {
+  let seed = 0x2545f491 ^ (round + 1000);
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296;
+  };
+  const order = [...NAMES];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
 
 function sequential(
   count: number,
@@ -109,9 +135,11 @@ async function main(config: TimingConfig): Promise<TimingSamples> {
     for (const name of NAMES) samples[name] = [];
     for (let round = -config.warmup; round < config.rounds; round++) {
       const shift = ((round % NAMES.length) + NAMES.length) % NAMES.length;
-      const order = [...NAMES.slice(shift), ...NAMES.slice(0, shift)];
+      const order = config.gc === true
+        ? [...NAMES.slice(shift), ...NAMES.slice(0, shift)]
+        : shuffled(round);
       for (const name of order) {
-        gc();
+        if (config.gc === true) gc();
         const started = performance.now();
         await batch(contenders.get(name)!);
         const us = (performance.now() - started) * 1000 / requests;
