@@ -148,9 +148,6 @@ const samples: Record<string, number[]> = Object.fromEntries(
 for (let round = -5; round < rounds; round++) {
   const shift = ((round % names.length) + names.length) % names.length;
   for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
-    if (process.env.FLOOR_GC) {
-      (globalThis as unknown as { Bun: { gc(f: boolean): void } }).Bun.gc(true);
-    }
     const us = await batch(one[name]);
     if (round >= 0) samples[name].push(us);
   }
