@@ -36,9 +36,7 @@ if (!["get", "post", "flight"].includes(scenario) || !(rounds > 0)) {
 
 const here = new URL(".", import.meta.url).pathname;
 const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
-const serverArgs = isDeno
-  ? ["run", "-A", `${here}server.ts`]
-  : [`${here}server.ts`];
+const serverArgs = isDeno ? ["run", "-A", `${here}server.ts`] : [`${here}server.ts`];
 const server = spawn(process.execPath, serverArgs, {
   stdio: ["ignore", "pipe", "inherit"],
 });
@@ -70,8 +68,7 @@ const PAYLOAD = {
   tags: ["a", "b", "c"],
   nested: { ok: true, count: 3 },
 };
-const SIMPLE =
-  /^https?:\/\/[a-z0-9.-]+(?::[0-9]{1,5})?\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
+const SIMPLE = /^https?:\/\/[a-z0-9.-]+(?::[0-9]{1,5})?\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
 const decoder = new TextDecoder();
 const GET = Object.freeze({ redirect: "manual" as const });
 const JSON_TYPE = Object.freeze({ "content-type": "application/json" });
@@ -87,10 +84,8 @@ const one: Record<string, () => Promise<unknown>> = scenario === "get"
     fetch: async () => (await fetch(url)).json(),
     requests: async () => (await requests.get(url)).json(),
     ofetch: () => ofetch(url),
-    floor: async () =>
-      JSON.parse(decoder.decode(await (await fetch(check(url), GET)).bytes())),
-    "no-init": async () =>
-      JSON.parse(decoder.decode(await (await fetch(check(url))).bytes())),
+    floor: async () => JSON.parse(decoder.decode(await (await fetch(check(url), GET)).bytes())),
+    "no-init": async () => JSON.parse(decoder.decode(await (await fetch(check(url))).bytes())),
   }
   : scenario === "post"
   ? {
@@ -115,13 +110,10 @@ const one: Record<string, () => Promise<unknown>> = scenario === "get"
     },
   }
   : {
-    fetch: async () =>
-      new Uint8Array(await (await fetch(url)).arrayBuffer()).byteLength,
+    fetch: async () => new Uint8Array(await (await fetch(url)).arrayBuffer()).byteLength,
     requests: async () => (await requests.get(url)).bytes.byteLength,
-    ofetch: async () =>
-      (await ofetch(url, { responseType: "arrayBuffer" })).byteLength,
-    floor: async () =>
-      (await (await fetch(check(url), GET)).bytes()).byteLength,
+    ofetch: async () => (await ofetch(url, { responseType: "arrayBuffer" })).byteLength,
+    floor: async () => (await (await fetch(check(url), GET)).bytes()).byteLength,
   };
 
 const names = Object.keys(one);
@@ -163,21 +155,17 @@ const runtime = isDeno
     (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno
       .version.deno
   }`
-  : `Bun ${
-    (globalThis as unknown as { Bun: { version: string } }).Bun.version
-  }`;
+  : `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`;
 console.log(
   `${runtime}, ${scenario}, ${rounds} rounds: µs per request, ratio to fetch [IQR]`,
 );
 for (const name of names) {
   const ratios = samples[name].map((us, i) => us / samples.fetch[i]);
   console.log(
-    `${name.padEnd(9)} ${
-      quantile(samples[name], 0.5).toFixed(1).padStart(8)
-    } µs  ` +
-      `${quantile(ratios, 0.5).toFixed(3)} [${
-        quantile(ratios, 0.25).toFixed(3)
-      }-${quantile(ratios, 0.75).toFixed(3)}]`,
+    `${name.padEnd(9)} ${quantile(samples[name], 0.5).toFixed(1).padStart(8)} µs  ` +
+      `${quantile(ratios, 0.5).toFixed(3)} [${quantile(ratios, 0.25).toFixed(3)}-${
+        quantile(ratios, 0.75).toFixed(3)
+      }]`,
   );
 }
 process.exit(0);
