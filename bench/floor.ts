@@ -13,12 +13,17 @@
 // - fetch:    `(await fetch(url)).json()`, the baseline.
 // - requests: `(await requests.get(url)).json()`.
 // - ofetch:   `ofetch(url)`.
-// - floor:    what SPEC leaves a wrapper at the least: the URL checked (a regular expression,
-//             cheaper than `new URL`, once per URL), `redirect: "manual"` (the module follows
-//             redirects itself) in a Request built once per URL (fetch copies it for less than it
-//             converts an init; POST uses a fresh init), the body kept as bytes (`bytes()`, as
-//             `r.bytes` must exist), then a shared TextDecoder and JSON.parse.
-// - no-init:  the floor without the init, i.e. what `redirect: "manual"` costs by itself.
+// - floor:    what SPEC leaves a wrapper at the least: a function the caller awaits (one async
+//             layer), the URL checked (a regular expression, cheaper than `new URL`, once per
+//             URL), `redirect: "manual"` (the module follows redirects itself) in a Request built
+//             once per URL (fetch copies it for less than it converts an init; POST uses a fresh
+//             init), the body kept as bytes (`bytes()`, as `r.bytes` must exist), then a shared
+//             TextDecoder and JSON.parse.
+// - +headers: the floor reading the two headers the module must read: Content-Encoding (Deno
+//             leaves deflate and stacked codings to the module) and Content-Type (the charset).
+// - +response: that, plus the module's Response object and its json() (hand-built, so without
+//             the module's request path).
+// - no-init:  the floor without `redirect: "manual"`, i.e. what that costs by itself.
 
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -84,6 +89,27 @@ function template(href: string): Request {
   return request;
 }
 
+interface Received {
+  bytes: Uint8Array;
+  status: number;
+  statusText: string;
+  headers: [string | null, string | null] | null;
+}
+
+/** The floor's request function; with `headers`, it also reads the two headers. */
+async function floorGet(href: string, headers: boolean): Promise<Received> {
+  const raw = await fetch(template(href));
+  const read: Received["headers"] = headers
+    ? [raw.headers.get("content-encoding"), raw.headers.get("content-type")]
+    : null;
+  return {
+    bytes: await raw.bytes(),
+    status: raw.status,
+    statusText: raw.statusText,
+    headers: read,
+  };
+}
+
 function check(href: string): string {
   if (!SIMPLE.test(href)) throw new TypeError(`Not a simple URL: ${href}`);
   return href;
@@ -95,7 +121,12 @@ const one: Record<string, () => Promise<unknown>> = scenario === "get"
     fetch: async () => (await fetch(url)).json(),
     requests: async () => (await requests.get(url)).json(),
     ofetch: () => ofetch(url),
-    floor: async () => JSON.parse(decoder.decode(await (await fetch(template(url))).bytes())),
+    floor: async () => JSON.parse(decoder.decode((await floorGet(url, false)).bytes)),
+    "+headers": async () => JSON.parse(decoder.decode((await floorGet(url, true)).bytes)),
+    "+response": async () => {
+      const got = await floorGet(url, true);
+      return new requests.Response(got.status, got.statusText, null, got.bytes).json();
+    },
     "no-init": async () => JSON.parse(decoder.decode(await (await fetch(check(url))).bytes())),
   }
   : scenario === "post"
