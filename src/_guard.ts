@@ -30,6 +30,9 @@ class Deadline {
   }
 }
 
+/** The longest delay timers take (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_DELAY = 2 ** 31 - 1;
+
 const watched = new Set<Deadline>();
 let sharedTimer: Timer | undefined;
 let sharedAt = Infinity;
@@ -47,7 +50,7 @@ function unwatch(deadline: Deadline | undefined): void {
 function arm(at: number): void {
   if (sharedTimer !== undefined) clearTimeout(sharedTimer);
   sharedAt = at;
-  sharedTimer = setTimeout(tick, Math.max(0, at - performance.now()));
+  sharedTimer = setTimeout(tick, Math.min(Math.max(0, at - performance.now()), MAX_DELAY));
   unref(sharedTimer);
 }
 
@@ -179,9 +182,14 @@ export class CallGuard {
       watch(wait, performance.now() + ms);
       return Promise.race(contenders).finally(() => unwatch(wait));
     }
-    const timer = setTimeout(() => {
-      this.fail(new TimeoutError(`${what} within ${ms / 1000} s`, { request: this.info }));
-    }, ms);
+    let timer: Timer;
+    const wait = (left: number) => {
+      timer = setTimeout(() => {
+        if (left > MAX_DELAY) return wait(left - MAX_DELAY);
+        this.fail(new TimeoutError(`${what} within ${ms / 1000} s`, { request: this.info }));
+      }, Math.min(left, MAX_DELAY));
+    };
+    wait(ms);
     return Promise.race(contenders).finally(() => clearTimeout(timer));
   }
 

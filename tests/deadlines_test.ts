@@ -95,3 +95,19 @@ console.log("done");`;
   assert.match(out, /done/);
   assert.ok(seconds < 15, `the script took ${seconds} s to exit`);
 });
+
+test("timeouts longer than a timer can wait (24.8 days) do not fire at once", async () => {
+  const slow = `${server.url}/slow/150`;
+  const custom = (req: Request) => fetch(req);
+  for (
+    const options of [
+      { timeout: 1e9 },
+      { total_timeout: 1e9 },
+      { timeout: [1e9, 1e9] as [number, number], fetch: custom },
+      { total_timeout: 1e9, fetch: custom },
+    ] as requests.RequestOptions[]
+  ) {
+    const r = await requests.get(slow, options);
+    assert.equal(r.content, "slow", JSON.stringify(Object.keys(options)));
+  }
+});
