@@ -216,3 +216,12 @@ export function callback<T>(value: unknown, option: string): T | null {
   if (typeof value !== "function") throw new TypeError(`Invalid '${option}': expected a function`);
   return value as T;
 }
+
+/** The `signal` option, or undefined when absent. */
+export function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!(value instanceof AbortSignal)) {
+    throw new TypeError("Invalid 'signal': expected an AbortSignal");
+  }
+  return value;
+}

@@ -25,6 +25,7 @@ import {
 import {
   type Auth,
   callback,
+  checkSignal,
   count,
   type FetchLike,
   flag,
@@ -161,6 +162,45 @@ interface Arrived {
   guard: CallGuard | null;
 }
 
+/**
+ * The init for one hop: only the fields that are set, because fetch converts every one it is
+ * given (on Deno even an explicit `method: "GET"` costs a few percent of a loopback request), on
+ * an object that inherits nothing a polluted `Object.prototype` could add.
+ */
+function hopInit(
+  method: string,
+  headers: HeaderMap | null,
+  payload: BodyInit | null,
+  signal: AbortSignal | undefined,
+): RequestInit & { duplex?: "half"; decompress?: boolean } {
+  const init: RequestInit & { duplex?: "half"; decompress?: boolean } = bare();
+  init.redirect = "manual";
+  if (method !== "GET") init.method = method;
+  if (headers !== null) init.headers = headers.fields;
+  if (payload !== null) {
+    init.body = payload;
+    if (payload instanceof ReadableStream) init.duplex = "half";
+  }
+  if (signal !== undefined) init.signal = signal;
+  return init;
+}
+
+/**
+ * Adds what the body and the credentials imply: the body's Content-Type unless the caller gave
+ * one, and the Authorization of Basic or bearer auth (it replaces the caller's).
+ */
+function impliedHeaders(
+  headers: HeaderMap | null,
+  contentType: string | null,
+  authorization: string | null,
+): HeaderMap | null {
+  if (contentType !== null && headers?.has("content-type") !== true) {
+    (headers ??= new HeaderMap()).set("content-type", contentType);
+  }
+  if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
+  return headers;
+}
+
 /** The methods the plain lane takes. */
 const LANE_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 
@@ -226,38 +266,27 @@ async function plainSend(
   let headersMs: number | null = null;
   let readMs: number | null = null;
   if (options === null) {
-    if (method === "GET") {
-      input = target.get ??= new Request(href, GET_INIT);
-    } else {
-      init = bare<RequestInit>();
-      init.redirect = "manual";
-      init.method = method;
-    }
+    if (method === "GET") input = target.get ??= new Request(href, GET_INIT);
+    else init = hopInit(method, null, null, undefined);
   } else {
+    // Checked in the order the full path checks them, so that both report the same error.
     let headers: HeaderMap | null = null;
     if (options.headers !== undefined) addHeaders(headers = new HeaderMap(), options.headers, info);
     const body = encodeBody(undefined, options.json, undefined);
-    if (body.contentType !== null && headers?.has("content-type") !== true) {
-      (headers ??= new HeaderMap()).set("content-type", body.contentType);
-    }
     const auth = checkAuth(options.auth);
-    const authorization = auth === null ? null : staticAuthorization(auth);
-    if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
+    headers = impliedHeaders(
+      headers,
+      body.contentType,
+      auth === null ? null : staticAuthorization(auth),
+    );
     [headersMs, readMs] = timeoutMs(options.timeout);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw new TypeError("Invalid 'signal': expected an AbortSignal");
-    }
+    const signal = checkSignal(options.signal);
     const total = totalMs(options.total_timeout);
-    if (headersMs !== null || total !== null || options.signal !== undefined) {
-      guard = new CallGuard(info, total, options.signal, headersMs !== null, true);
+    if (headersMs !== null || total !== null || signal !== undefined) {
+      guard = new CallGuard(info, total, signal, headersMs !== null, true);
       if (guard.failed) throw guard.failure;
     }
-    init = bare<RequestInit>();
-    init.redirect = "manual";
-    if (method !== "GET") init.method = method;
-    if (headers !== null) init.headers = headers.fields;
-    if (body.body !== null) init.body = body.body;
-    if (guard?.signal !== undefined) init.signal = guard.signal;
+    init = hopInit(method, headers, body.body, guard?.signal);
   }
   const started = performance.now();
   let raw: globalThis.Response;
@@ -451,16 +480,13 @@ async function complete(
         "fetch refuses one",
     );
   }
-  if (body.contentType !== null && headers?.has("content-type") !== true) {
-    (headers ??= new HeaderMap()).set("content-type", body.contentType);
-  }
-
   let auth: Auth | null = checkAuth(options.auth) ?? target.credentials;
   const digest = auth instanceof HTTPDigestAuth ? auth : null;
-  if (auth !== null) {
-    const authorization = staticAuthorization(auth);
-    if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
-  }
+  headers = impliedHeaders(
+    headers,
+    body.contentType,
+    auth === null ? null : staticAuthorization(auth),
+  );
 
   let explicitCookie = headers?.get("cookie") ?? null;
   if (options.cookies !== undefined && options.cookies !== null) {
@@ -481,15 +507,13 @@ async function complete(
   const follow = flag(options.allow_redirects, "allow_redirects", method !== "HEAD");
   const maxRedirects = count(options.max_redirects, "max_redirects", 30);
   const sensitive = sensitiveHeaders(options.sensitive_headers);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError("Invalid 'signal': expected an AbortSignal");
-  }
+  const signal = checkSignal(options.signal);
   const retries = retryPolicy(options.retries);
   const requestHooks = session?.requestHooks;
   const guard = first?.guard ?? new CallGuard(
     info,
     totalMs(options.total_timeout),
-    options.signal,
+    signal,
     headersMs !== null,
     custom === null && (requestHooks === undefined || requestHooks.length === 0),
   );
@@ -534,19 +558,9 @@ async function complete(
       if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
     }
     if (inflateHere && headers !== null) headers.set("accept-encoding", "gzip, deflate, br");
-    // Only the fields that are set: fetch converts every one it is given, and on Deno even an
-    // explicit `method: "GET"` costs a few percent of a loopback request.
-    // On a null prototype: fetch must not pick up fields from a polluted Object.prototype.
-    const init: RequestInit & { duplex?: "half"; decompress?: boolean } = bare();
-    init.redirect = follow && BROWSER_FOLLOWS && custom === null ? "follow" : "manual";
-    if (method !== "GET") init.method = method;
-    if (headers !== null) init.headers = headers.fields;
-    else if (inflateHere) init.headers = BUN_ACCEPT;
-    if (payload !== null) {
-      init.body = payload;
-      if (payload instanceof ReadableStream) init.duplex = "half";
-    }
-    if (guard.signal !== undefined) init.signal = guard.signal;
+    const init = hopInit(method, headers, payload, guard.signal);
+    if (follow && BROWSER_FOLLOWS && custom === null) init.redirect = "follow";
+    if (headers === null && inflateHere) init.headers = BUN_ACCEPT;
     if (inflateHere) init.decompress = false;
 
     let raw: globalThis.Response;

@@ -343,3 +343,25 @@ test("an aborted signal ends a plain call before anything is sent", async () => 
   await assert.rejects(requests.get(`${server.url}/json`, { timeout: -1 }), /Invalid 'timeout'/);
   assert.equal(server.hits, before);
 });
+
+test("the calls the plain lane is for do take it, and the others do not", async () => {
+  // The lane sends a plain GET as a Request built once per URL; the full path sends the URL text
+  // and an init. A lane that silently stopped being taken would only show in the benchmark.
+  const real = globalThis.fetch;
+  const inputs: string[] = [];
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    inputs.push(input instanceof Request ? "request" : `text ${init === undefined ? "" : "init"}`);
+    return real(input, init);
+  }) as typeof fetch;
+  try {
+    const url = `${server.url}/json`;
+    await requests.get(url);
+    await requests.get(url);
+    await requests.get(url, { params: { a: 1 } });
+    await requests.get(`${server.url}/./json`);
+    await new requests.Session().get(url);
+  } finally {
+    globalThis.fetch = real;
+  }
+  assert.deepEqual(inputs, ["request", "request", "text init", "text init", "text init"]);
+});
