@@ -36,7 +36,14 @@ import {
   totalMs,
 } from "./options.ts";
 import { nextHop, REDIRECTS, stripHeaders } from "./redirects.ts";
-import { attachBytes, attachReader, fromNative, fromPlain, type Response } from "./response.ts";
+import {
+  attachBytes,
+  attachReader,
+  fromNative,
+  fromPlain,
+  type Response,
+  type SentRequest,
+} from "./response.ts";
 
 /** What a session adds to a call: its headers, cookie jar, hooks and transport. */
 export interface SessionContext {
@@ -73,11 +80,20 @@ const PLAIN_LANE = !BROWSER_FOLLOWS;
 /** What Bun is asked for when the module inflates bodies itself (a shared, read-only init). */
 const BUN_ACCEPT: HeadersInit = Object.freeze({ "accept-encoding": "gzip, deflate, br" });
 
-/** The method and redacted URL of a hop, computed only when an error needs them. */
-class HopInfo implements RequestInfo {
+const MASKED = new Set(["authorization", "proxy-authorization", "cookie"]);
+const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze(bare<Record<string, string>>());
+
+/**
+ * What one hop sent: its method, redacted URL and masked header fields, each computed only when
+ * an error or `r.request` needs it.
+ */
+class HopInfo implements SentRequest {
   readonly method: string;
   #url: URL | string;
   #text: string | undefined;
+  #fields: Readonly<Record<string, string>> = NO_FIELDS;
+  #sensitive: readonly string[] = [];
+  #masked: Readonly<Record<string, string>> | undefined;
   constructor(method: string, url: URL | string) {
     this.method = method;
     this.#url = url;
@@ -85,8 +101,24 @@ class HopInfo implements RequestInfo {
   get url(): string {
     return this.#text ??= redactUrl(this.#url);
   }
-  toJSON(): RequestInfo {
-    return { method: this.method, url: this.url };
+  /** Records the header fields sent (a copy: the hop loop changes them for the next hop). */
+  sent(fields: Record<string, string> | null, sensitive: readonly string[]): void {
+    this.#fields = fields === null ? NO_FIELDS : Object.assign(bare(), fields);
+    this.#sensitive = sensitive;
+    this.#masked = undefined;
+  }
+  get headers(): Readonly<Record<string, string>> {
+    if (this.#masked !== undefined) return this.#masked;
+    const masked: Record<string, string> = {};
+    for (const name of Object.keys(this.#fields)) {
+      const secret = MASKED.has(name) ||
+        this.#sensitive.some((other) => other.toLowerCase() === name);
+      masked[name] = secret ? "***" : this.#fields[name];
+    }
+    return this.#masked = Object.freeze(masked);
+  }
+  toJSON(): SentRequest {
+    return { method: this.method, url: this.url, headers: this.headers };
   }
 }
 
@@ -287,6 +319,7 @@ async function plainSend(
       if (guard.failed) throw guard.failure;
     }
     init = hopInit(method, headers, body.body, guard?.signal);
+    if (headers !== null) info.sent(headers.fields, []);
   }
   const started = performance.now();
   let raw: globalThis.Response;
@@ -562,6 +595,7 @@ async function complete(
     if (follow && BROWSER_FOLLOWS && custom === null) init.redirect = "follow";
     if (headers === null && inflateHere) init.headers = BUN_ACCEPT;
     if (inflateHere) init.decompress = false;
+    info.sent(headers?.fields ?? null, sensitive);
 
     let raw: globalThis.Response;
     let elapsed: number;
@@ -632,7 +666,7 @@ async function complete(
         url: current.href,
         request: info,
         elapsed,
-        history: [],
+        history: history === null ? [] : [...history],
       });
       attachBytes(hopResponse, EMPTY);
       history ??= [];

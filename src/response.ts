@@ -11,7 +11,11 @@ import { HTTPError, JSONDecodeError, type RequestInfo } from "./errors.ts";
 import { reasonPhrase } from "./_status.ts";
 
 const DEFAULT_ENCODING = "utf-8";
-const NO_REQUEST: RequestInfo = Object.freeze({ method: "", url: "" });
+const NO_REQUEST: SentRequest = Object.freeze({
+  method: "",
+  url: "",
+  headers: Object.freeze(Object.create(null)),
+});
 const EMPTY = new Uint8Array(0);
 const NON_ASCII = /[\u0080-\uffff]/;
 const encoder = new TextEncoder();
@@ -76,11 +80,21 @@ export interface Link {
   [param: string]: string;
 }
 
+/**
+ * What was sent on the hop that produced a response, as {@linkcode Response.request} shows it.
+ * Credential values are masked.
+ */
+export interface SentRequest extends RequestInfo {
+  /** The header fields sent, lower-cased; `Authorization`, `Proxy-Authorization`, `Cookie` and
+   * the `sensitive_headers` show `"***"` in place of their values. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** How a response arrived; set by the request machinery, never by users. */
 interface Arrival {
   raw: globalThis.Response;
   url: string;
-  request: RequestInfo;
+  request: SentRequest;
   elapsed: number;
   history: Response[];
 }
@@ -94,7 +108,7 @@ export let fromNative: (arrival: Arrival) => Response;
 export let fromPlain: (
   raw: globalThis.Response,
   url: string,
-  request: RequestInfo,
+  request: SentRequest,
   elapsed: number,
   contentType: string | null,
   bytes: Uint8Array,
@@ -133,7 +147,8 @@ export class Response {
   /** Seconds from sending the request to the arrival of the response headers. */
   elapsed = 0;
   #raw: globalThis.Response | null = null;
-  #request: RequestInfo = NO_REQUEST;
+  #request: SentRequest = NO_REQUEST;
+  #requestView: SentRequest | undefined;
   #headerInit: string | Uint8Array | null;
   #encoding: string | null = null;
   #body: Uint8Array | null;
@@ -207,6 +222,18 @@ export class Response {
     } else {
       this.#body = content ?? EMPTY;
     }
+  }
+
+  /**
+   * What was sent on the hop that produced this response: method, URL (credentials redacted) and
+   * the header fields, with the values of credentials shown as `"***"` (Python's `r.request`).
+   * Empty for a response built by hand.
+   */
+  get request(): SentRequest {
+    const sent = this.#request;
+    return this.#requestView ??= sent === NO_REQUEST
+      ? sent
+      : Object.freeze({ method: sent.method, url: sent.url, headers: sent.headers });
   }
 
   /** The platform's native `Response` of the last hop, or null for one built by hand. */
