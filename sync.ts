@@ -39,7 +39,7 @@ import {
   TooManyRedirectsError,
 } from "./src/errors.ts";
 import type { RequestOptions } from "./src/options.ts";
-import { attachBytes, fromNative, Response } from "./src/response.ts";
+import { fromNative, Response } from "./src/response.ts";
 import {
   CHUNK_BYTES,
   CHUNK_LENGTH,
@@ -292,11 +292,10 @@ function toResponse(wire: WireResponse, body: Uint8Array): Response {
     const response = fromNative({
       raw,
       url: wire.url,
-      request: requestInfo(wire.request),
+      request: { ...requestInfo(wire.request), headers: {} },
       elapsed: wire.elapsed,
       history,
-    });
-    attachBytes(response, body);
+    }, body);
     return response;
   }
   const block = wire.headers.map(([name, value]) => `${name}: ${value}`).join("\r\n");

@@ -82,6 +82,13 @@ export class HeaderMap implements HeaderSink {
   /** The record handed to fetch (nothing inherited is sent). */
   readonly fields: Record<string, string> = bare();
 
+  /** A copy to change without changing this one. */
+  clone(): HeaderMap {
+    const copy = new HeaderMap();
+    Object.assign(copy.fields, this.fields);
+    return copy;
+  }
+
   has(name: string): boolean {
     return name.toLowerCase() in this.fields;
   }

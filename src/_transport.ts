@@ -520,3 +520,66 @@ function kind(value: unknown): string {
   if (value === undefined) return "undefined";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
+
+/** A transport shared by every call with the same settings, and how many calls use it now. */
+interface SharedEntry {
+  transport: Transport;
+  users: number;
+  evicted: boolean;
+}
+
+/** Transports for per-call settings: one per distinct setting, at most this many kept. */
+const SHARED_MAX = 16;
+const shared = new Map<string, SharedEntry>();
+
+/** A transport in use by one call; `release()` once the call is over. */
+export interface TransportLease {
+  /** The transport. */
+  transport: Transport;
+  /** Lets go of it; a transport pushed out of the cache is closed when its last call ends. */
+  release(): void;
+}
+
+/**
+ * {@linkcode createTransport} for one call, reusing the transport (and so the connections) of an
+ * earlier call with the same settings: on Deno a client per call would open a connection per
+ * call. Null when plain fetch will do.
+ */
+export function leaseTransport(options: TransportOptions): TransportLease | null {
+  let key: string;
+  try {
+    key = JSON.stringify([options.verify ?? true, options.cert ?? null, options.proxies ?? null]);
+  } catch {
+    key = "";
+  }
+  let entry = key === "" ? undefined : shared.get(key);
+  if (entry === undefined) {
+    const transport = createTransport(options);
+    if (transport === null) return null;
+    entry = { transport, users: 0, evicted: key === "" };
+    if (key !== "") {
+      shared.set(key, entry);
+      if (shared.size > SHARED_MAX) evictOldest();
+    }
+  }
+  const lease = entry;
+  lease.users++;
+  let released = false;
+  return {
+    transport: lease.transport,
+    release() {
+      if (released) return;
+      released = true;
+      if (--lease.users === 0 && lease.evicted) lease.transport.close();
+    },
+  };
+}
+
+function evictOldest(): void {
+  for (const [key, entry] of shared) {
+    shared.delete(key);
+    entry.evicted = true;
+    if (entry.users === 0) entry.transport.close();
+    return;
+  }
+}

@@ -66,10 +66,12 @@ export interface RequestOptions {
   params?: FormFields;
   /**
    * Seconds to wait for the response headers and for each next piece of the body, or
-   * `[connect, read]` (the headers wait is their sum, each body read waits `read`).
+   * `[connect, read]` (the headers wait is their sum, each body read waits `read`). Either part
+   * may be `null`: `[null, read]` waits `read` for the headers; `[connect, null]` sets no limit,
+   * since fetch cannot tell connecting from waiting for the answer.
    * @default undefined (no limit)
    */
-  timeout?: number | readonly [connect: number, read: number];
+  timeout?: number | readonly [connect: number | null, read: number | null];
   /** Seconds for the whole call: redirects, retries and the body. @default undefined */
   total_timeout?: number;
   /** Follow redirects. @default true (false for `head()`) */
@@ -82,6 +84,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Called as the body arrives with the bytes so far and the expected total, if known. */
   progress?: (loaded: number, total: number | null) => void;
+  /**
+   * Called as the request body is handed to the transport, with the bytes sent so far and the
+   * body's size where known; the body is streamed in pieces so the count moves during the upload.
+   */
+  upload_progress?: (sent: number, total: number | null) => void;
   /** Largest body accepted, after decompression; beyond it `ContentTooLargeError`. */
   max_bytes?: number;
   /** What to send with: a fetch-like function or a web handler. @default globalThis.fetch */
@@ -113,6 +120,7 @@ const KNOWN = new Set<string>([
   "cookies",
   "signal",
   "progress",
+  "upload_progress",
   "max_bytes",
   "fetch",
   "sensitive_headers",
@@ -180,8 +188,9 @@ export function timeoutMs(value: RequestOptions["timeout"]): [number | null, num
     if (value.length !== 2) {
       throw new TypeError("Invalid 'timeout': expected seconds or [connect, read]");
     }
-    const read = seconds(value[1], "timeout");
-    return [seconds(value[0], "timeout") + read, read];
+    const connect = value[0] === null ? 0 : seconds(value[0], "timeout");
+    const read = value[1] === null ? null : seconds(value[1], "timeout");
+    return [read === null ? null : connect + read, read];
   }
   const ms = seconds(value, "timeout");
   return [ms, ms];

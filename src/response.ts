@@ -99,20 +99,11 @@ interface Arrival {
   history: Response[];
 }
 
-/** @internal Builds a Response around a native one; the body is attached with `attachBody`. */
-export let fromNative: (arrival: Arrival) => Response;
 /**
- * @internal Builds a Response for a plain call: status and reason from `raw`, its body and the
- * charset of `contentType` given at once.
+ * @internal Builds a Response around a native one, with its body bytes, or null for a streamed
+ * body attached with `attachReader`.
  */
-export let fromPlain: (
-  raw: globalThis.Response,
-  url: string,
-  request: SentRequest,
-  elapsed: number,
-  contentType: string | null,
-  bytes: Uint8Array,
-) => Response;
+export let fromNative: (arrival: Arrival, body: Uint8Array | null) => Response;
 /** @internal Gives a Response its buffered body. */
 export let attachBytes: (response: Response, bytes: Uint8Array) => void;
 /** @internal Gives a Response its unread streamed body. */
@@ -160,25 +151,15 @@ export class Response {
   #contentCacheEncoding = "";
 
   static {
-    fromNative = (arrival) => {
+    fromNative = (arrival, body) => {
       const { raw } = arrival;
       const response = new Response(raw.status, raw.statusText || reasonPhrase(raw.status));
       response.#raw = raw;
-      response.#body = null;
+      response.#body = body;
       response.#request = arrival.request;
       response.url = arrival.url;
       response.elapsed = arrival.elapsed;
       response.history = arrival.history;
-      return response;
-    };
-    fromPlain = (raw, url, request, elapsed, contentType, bytes) => {
-      const response = new Response(raw.status, raw.statusText || reasonPhrase(raw.status));
-      response.#raw = raw;
-      response.#body = bytes;
-      response.#request = request;
-      response.#encoding = charsetOf(contentType) ?? DEFAULT_ENCODING;
-      response.url = url;
-      response.elapsed = elapsed;
       return response;
     };
     attachBytes = (response, bytes) => {

@@ -15,6 +15,7 @@ import { InvalidURLError } from "./errors.ts";
 import {
   type Auth,
   checkOptionNames,
+  flag,
   type Hooks,
   ownOptions,
   type RequestOptions,
@@ -24,8 +25,17 @@ import type { Response } from "./response.ts";
 
 /** The defaults of a {@linkcode Session}: any request option, plus `base_url` and `hooks`. */
 export interface SessionOptions extends RequestOptions {
-  /** Relative request URLs (`/items`, `items`) join this base. */
+  /**
+   * Relative request URLs (`/items`, `items`) join this base, and must stay under it. The
+   * session's credentials (`auth`, and the Authorization, Proxy-Authorization, Cookie and
+   * `sensitive_headers` among its `headers`) are sent only to this base's origin.
+   */
   base_url?: string | URL;
+  /**
+   * Whether an absolute `http(s)` URL may be given in place of a path joined to `base_url`;
+   * `false` refuses one with `InvalidURLError`. @default true
+   */
+  allow_absolute_urls?: boolean;
   /** Request and response hooks. */
   hooks?: SessionHooks;
 }
@@ -47,10 +57,12 @@ export interface SessionHooks {
   response?: ResponseHook[];
 }
 
-const SESSION_ONLY = new Set(["base_url", "hooks"]);
+const SESSION_ONLY = new Set(["base_url", "hooks", "allow_absolute_urls"]);
 const TRANSPORT_KEYS = ["verify", "cert", "proxies"] as const;
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 const NETWORK_PATH = /^\s*[\\/]{2}|^\s*\\/;
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
  * A series of requests sharing defaults: headers, auth, params, cookies (an RFC 6265 jar fed by
@@ -86,6 +98,7 @@ export class Session {
   /** The hooks; their arrays may be changed at any time. */
   readonly hooks: { request: NonNullable<Hooks["request"]>; response: ResponseHook[] };
   #base: URL | undefined;
+  #allowAbsolute: boolean;
   #defaults: RequestOptions;
   #transport: Transport | null | undefined;
 
@@ -99,7 +112,10 @@ export class Session {
       throw new TypeError("Invalid 'defaults': expected an object of request options");
     }
     checkOptionNames(defaults, SESSION_ONLY);
-    const { base_url, hooks, headers, auth, params, cookies, ...rest } = ownOptions(defaults);
+    const { base_url, hooks, headers, auth, params, cookies, allow_absolute_urls, ...rest } =
+      ownOptions(defaults);
+    this.#base = baseUrl(base_url);
+    this.#allowAbsolute = flag(allow_absolute_urls, "allow_absolute_urls", true);
     this.headers = trackedHeaders();
     if (headers !== undefined && headers !== null) {
       addHeaders(this.headers, headers, { method: "", url: "" });
@@ -107,27 +123,15 @@ export class Session {
     this.auth = checkAuth(auth);
     this.params = params === undefined || params === null ? null : paramsObject(params);
     if (cookies !== undefined && cookies !== null) {
-      for (const name of Object.keys(cookies)) this.cookies.set(name, cookies[name]);
+      // With a base URL, the session's cookies are the base host's, like its other credentials.
+      const where = this.#base === undefined ? {} : { domain: this.#base.hostname };
+      for (const name of Object.keys(cookies)) this.cookies.set(name, cookies[name], where);
     }
     const ownHooks = hooks === undefined || hooks === null ? undefined : ownOptions(hooks);
     this.hooks = {
       request: [...(ownHooks?.request ?? [])],
       response: [...(ownHooks?.response ?? [])],
     };
-    if (base_url !== undefined && base_url !== null) {
-      let base: URL;
-      try {
-        base = new URL(String(base_url));
-      } catch {
-        // Not kept as the cause: the platform's error quotes the input, credentials and all.
-        throw new TypeError(`Invalid 'base_url': ${JSON.stringify(redactUrl(String(base_url)))}`);
-      }
-      if (base.protocol !== "http:" && base.protocol !== "https:") {
-        throw new TypeError("Invalid 'base_url': expected an http or https URL");
-      }
-      if (!base.pathname.endsWith("/")) base.pathname += "/";
-      this.#base = base;
-    }
     this.#defaults = ownOptions(rest);
   }
 
@@ -153,7 +157,10 @@ export class Session {
     for (const hook of this.hooks.response) {
       const replaced = await hook(
         response,
-        () => send(method, target, this.#merge(own), context),
+        () => {
+          const again = this.#merge(own);
+          return send(method, target, again, this.#context(again));
+        },
       );
       if (replaced !== undefined && replaced !== null) response = replaced;
     }
@@ -202,23 +209,45 @@ export class Session {
     return Promise.resolve();
   }
 
-  /** The URL to request: absolute URLs as given, paths joined to the base. */
+  /**
+   * The URL to request: an absolute URL as given (unless `allow_absolute_urls` is false), a path
+   * joined to the base. Whether a path stays under the base is decided on the parsed result,
+   * never on the text: the parser drops characters before it sees `//`.
+   */
   #resolve(url: string | URL, method: string): string | URL {
-    if (typeof url !== "string" || this.#base === undefined || ABSOLUTE.test(url)) return url;
-    if (NETWORK_PATH.test(url)) {
-      throw new InvalidURLError(
-        `Refused URL ${JSON.stringify(redactUrl(url))}: a network-path or backslash URL would ` +
-          "leave base_url",
-        { request: { method, url: redactUrl(this.#base) } },
-      );
+    const base = this.#base;
+    if (base === undefined || (typeof url !== "string" && !(url instanceof URL))) return url;
+    const refuse = (why: string) =>
+      new InvalidURLError(`Refused URL ${JSON.stringify(redactUrl(String(url)))}: ${why}`, {
+        request: { method, url: redactUrl(base) },
+      });
+    if (url instanceof URL || ABSOLUTE.test(url.trimStart())) {
+      if (!this.#allowAbsolute) throw refuse("absolute URLs are not allowed (allow_absolute_urls)");
+      return url;
     }
-    return new URL(url.replace(/^\/+/, ""), this.#base);
+    const control = CONTROL.exec(url);
+    if (control !== null) {
+      const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+      throw refuse(`control character U+${code} at position ${control.index}`);
+    }
+    if (NETWORK_PATH.test(url)) {
+      throw refuse("a network-path or backslash URL would leave base_url");
+    }
+    let joined: URL;
+    try {
+      joined = new URL(url.replace(/^\s*\//, ""), base);
+    } catch {
+      throw refuse("it does not join base_url as a URL");
+    }
+    if (joined.origin !== base.origin || !joined.pathname.startsWith(base.pathname)) {
+      throw refuse("it would leave base_url");
+    }
+    return joined;
   }
 
   /** The request's options over the session's defaults. */
   #merge(options: RequestOptions): RequestOptions {
     const merged: RequestOptions = Object.assign(bare(), this.#defaults, options);
-    merged.auth = options.auth ?? this.auth ?? undefined;
     if (this.params !== null) {
       merged.params = options.params === undefined || options.params === null
         ? this.params
@@ -242,11 +271,31 @@ export class Session {
     }
     return {
       headers: this.headers,
+      auth: checkAuth(this.auth),
+      credentialOrigin: this.#base?.origin ?? null,
       jar: this.cookies,
       requestHooks: this.hooks.request,
       transport: this.#transport ?? null,
     };
   }
+}
+
+/** The `base_url` option, parsed, its path ending in `/`. */
+function baseUrl(value: unknown): URL | undefined {
+  if (value === undefined || value === null) return undefined;
+  let base: URL;
+  try {
+    base = new URL(String(value));
+  } catch {
+    // Not kept as the cause: the platform's error quotes the input, credentials and all.
+    throw new TypeError(`Invalid 'base_url': ${JSON.stringify(redactUrl(String(value)))}`);
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") {
+    throw new TypeError("Invalid 'base_url': expected an http or https URL");
+  }
+  if (!base.pathname.endsWith("/")) base.pathname += "/";
+  base.hash = "";
+  return base;
 }
 
 function isRecord(value: unknown): value is Record<string, FormValue> {

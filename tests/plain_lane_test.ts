@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
-import { isCanonicalUrl } from "../src/request.ts";
+import { isCanonicalUrl } from "../src/_canonical_url.ts";
 import {
   closedPort,
   type Echo,

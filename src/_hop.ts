@@ -1,0 +1,173 @@
+// One hop of a request: the init for fetch, the fetch itself (the platform's, a custom one, or
+// through request hooks), under the call's deadlines.
+
+import type { CallGuard } from "./_guard.ts";
+import type { HeaderMap } from "./_headers.ts";
+import type { Prepared } from "./_prepare.ts";
+import { bare, RUNTIME } from "./_runtime.ts";
+import { redactUrl } from "./_url.ts";
+import type { HTTPDigestAuth } from "./digest_auth.ts";
+import type { SentRequest } from "./response.ts";
+
+/**
+ * A browser answers `redirect: "manual"` with an opaque response that hides the status and the
+ * Location, so there the browser follows redirects itself and `history` stays empty.
+ */
+export const BROWSER_FOLLOWS: boolean = RUNTIME === "browser";
+/** The shared init of a bare GET: nothing but the module's redirect handling. */
+const GET_INIT: RequestInit = Object.freeze(
+  Object.assign(bare<RequestInit>(), { redirect: "manual" as const }),
+);
+const MASKED = new Set(["authorization", "proxy-authorization", "cookie"]);
+const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze(bare<Record<string, string>>());
+
+type Init = RequestInit & { duplex?: "half"; decompress?: boolean };
+
+/**
+ * What one hop sent: its method, redacted URL and masked header fields, each computed only when
+ * an error or `r.request` needs it.
+ */
+export class HopInfo implements SentRequest {
+  readonly method: string;
+  #url: URL | string;
+  #text: string | undefined;
+  #fields: Readonly<Record<string, string>> = NO_FIELDS;
+  #sensitive: readonly string[] = [];
+  #masked: Readonly<Record<string, string>> | undefined;
+
+  constructor(method: string, url: URL | string) {
+    this.method = method;
+    this.#url = url;
+  }
+
+  get url(): string {
+    return this.#text ??= redactUrl(this.#url);
+  }
+
+  /** Records the header fields sent (a copy: the hop loop changes them for the next hop). */
+  sent(fields: Record<string, string> | null, sensitive: readonly string[]): void {
+    this.#fields = fields === null ? NO_FIELDS : Object.assign(bare(), fields);
+    this.#sensitive = sensitive;
+    this.#masked = undefined;
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    if (this.#masked !== undefined) return this.#masked;
+    const masked: Record<string, string> = {};
+    for (const name of Object.keys(this.#fields)) {
+      const secret = MASKED.has(name) || this.#sensitive.includes(name);
+      masked[name] = secret ? "***" : this.#fields[name];
+    }
+    return this.#masked = Object.freeze(masked);
+  }
+
+  toJSON(): SentRequest {
+    return { method: this.method, url: this.url, headers: this.headers };
+  }
+}
+
+/** Where the hop loop is: what the next hop sends. */
+export interface Hop {
+  method: string;
+  /** The URL sent, without credentials or fragment. */
+  href: string;
+  /** `href` parsed, once something needed it. */
+  url: URL | null;
+  /** The headers; the prepared ones until a hop must change them (see `ownHeaders`). */
+  headers: HeaderMap | null;
+  /** The body, or null once a redirect dropped it. */
+  payload: BodyInit | null;
+  info: HopInfo;
+  /** True until the first hop has been sent. */
+  first: boolean;
+  /** The fragment of `r.url`: the request's, until a Location brings its own. */
+  fragment: string;
+  /** The caller's Cookie pairs, until a redirect leaves the origin. */
+  cookies: string | null;
+  /** Digest credentials, until a redirect leaves the origin. */
+  digest: HTTPDigestAuth | null;
+}
+
+/** The parsed URL of the hop, parsed on first use. */
+export function hopUrl(hop: Hop): URL {
+  return hop.url ??= new URL(hop.href);
+}
+
+/** The hop's headers, copied first when they are still the prepared request's. */
+export function ownHeaders(hop: Hop, prepared: Prepared): HeaderMap | null {
+  if (hop.headers !== null && hop.headers === prepared.headers) hop.headers = hop.headers.clone();
+  return hop.headers;
+}
+
+/**
+ * The init for one hop: only the fields that are set, because fetch converts every one it is
+ * given (on Deno even an explicit `method: "GET"` costs a few percent of a loopback request), on
+ * an object that inherits nothing a polluted `Object.prototype` could add.
+ */
+function hopInit(prepared: Prepared, hop: Hop, signal: AbortSignal | undefined): Init {
+  const init: Init = bare();
+  init.redirect = prepared.follow && BROWSER_FOLLOWS && prepared.custom === null
+    ? "follow"
+    : "manual";
+  if (hop.method !== "GET") init.method = hop.method;
+  if (hop.headers !== null) init.headers = hop.headers.fields;
+  const payload = hop.payload;
+  if (payload !== null) {
+    init.body = payload;
+    if (payload instanceof ReadableStream) init.duplex = "half";
+  }
+  if (signal !== undefined) init.signal = signal;
+  if (prepared.inflateHere) init.decompress = false;
+  return init;
+}
+
+/** Sends one hop and waits for its response headers, no longer than the call allows. */
+export async function sendHop(
+  prepared: Prepared,
+  hop: Hop,
+  guard: CallGuard,
+): Promise<{ raw: globalThis.Response; elapsed: number }> {
+  const plain = prepared.transport === null && prepared.custom === null && prepared.hooks === null;
+  hop.info.sent(hop.headers?.fields ?? null, prepared.sensitive);
+  let sending: Promise<globalThis.Response>;
+  const started = performance.now();
+  if (
+    plain && hop.first && prepared.canonical !== null && hop.method === "GET" &&
+    hop.headers === null && guard.signal === undefined && !prepared.inflateHere
+  ) {
+    sending = fetch(prepared.canonical.get ??= new Request(hop.href, GET_INIT));
+  } else if (plain) {
+    sending = fetch(hop.href, hopInit(prepared, hop, guard.signal));
+  } else {
+    sending = dispatch(prepared, hop, hopInit(prepared, hop, guard.signal));
+  }
+  hop.first = false;
+  const raw = await guard.race(sending, prepared.headersMs, "No response received");
+  return { raw, elapsed: (performance.now() - started) / 1000 };
+}
+
+/** Sends `init` with a runtime transport, a custom fetch, or through request hooks. */
+async function dispatch(
+  prepared: Prepared,
+  hop: Hop,
+  init: Init,
+): Promise<globalThis.Response> {
+  const extra = prepared.transport === null ? null : prepared.transport.init(hopUrl(hop));
+  if (prepared.custom === null && prepared.hooks === null) {
+    return fetch(hop.href, extra === null ? init : { ...init, ...extra });
+  }
+  let req = new Request(hop.href, init);
+  for (const hook of prepared.hooks ?? []) {
+    const replaced = await hook(req);
+    if (replaced instanceof Request) req = replaced;
+  }
+  // Fields a Request does not carry (Bun's `decompress`) are passed to fetch beside it.
+  const platform = init.decompress === false ? { ...extra, decompress: false } : extra;
+  const custom = prepared.custom;
+  const res =
+    await (custom !== null ? custom(req) : platform === null ? fetch(req) : fetch(req, platform));
+  if (!(res instanceof globalThis.Response)) {
+    throw new TypeError("Invalid 'fetch': it must return a Response");
+  }
+  return res;
+}

@@ -1,0 +1,329 @@
+// The first stage of a request: every option read and checked once, the body encoded once, the
+// result frozen. Everything after this sees only the prepared request.
+
+import type { BodyLimits } from "./_body_reader.ts";
+import { type CanonicalUrl, canonicalUrl } from "./_canonical_url.ts";
+import { addHeaders, addSessionHeaders, checkHeader, HeaderMap } from "./_headers.ts";
+import { type RetryPolicy, retryPolicy } from "./_retry.ts";
+import { bare, RUNTIME } from "./_runtime.ts";
+import { leaseTransport, type Transport, type TransportLease } from "./_transport.ts";
+import { appendParams, parseTarget } from "./_url.ts";
+import { checkAuth, staticAuthorization } from "./auth.ts";
+import { encodeBody, type EncodedBody } from "./body.ts";
+import { HTTPDigestAuth } from "./digest_auth.ts";
+import type { RequestInfo } from "./errors.ts";
+import {
+  type Auth,
+  callback,
+  checkSignal,
+  count,
+  type FetchLike,
+  flag,
+  type Hooks,
+  knownOptions,
+  type RequestOptions,
+  timeoutMs,
+  totalMs,
+} from "./options.ts";
+
+/** The cookie jar of a session, as the request path uses it. */
+export interface Jar {
+  setFromResponse(url: URL, setCookie: readonly string[]): void;
+  cookieHeader(url: URL): string | null;
+}
+
+/** What a session adds to a call: its headers, credentials, cookie jar, hooks and transport. */
+export interface SessionContext {
+  /** Default headers; the request's own headers replace them name by name. */
+  headers?: Headers;
+  /** The session's credentials, used when the call gives none. */
+  auth?: Auth | null;
+  /**
+   * The only origin the session's credentials (its auth, and the Authorization,
+   * Proxy-Authorization, Cookie and sensitive headers among its defaults) are sent to: the
+   * base URL's. Null when the session has no base URL.
+   */
+  credentialOrigin?: string | null;
+  /** Stores cookies from every hop and supplies them for every hop. */
+  jar?: Jar;
+  /** Request hooks (response hooks run in the session, which can send again). */
+  requestHooks?: Hooks["request"];
+  /** The session's transport for its own `verify`, `cert` and `proxies`. */
+  transport?: Transport | null;
+}
+
+/** A request with every option checked: what the hop loop sends. */
+export interface Prepared {
+  readonly method: string;
+  /** The first hop's URL as sent: credentials and fragment removed, params added. */
+  readonly href: string;
+  /** `href` parsed, or null where the text needed no parsing (see `target`). */
+  readonly url: URL | null;
+  /** The URL's fragment (`#...`) or `""`: never sent, kept in `r.url`. */
+  readonly fragment: string;
+  /** The memo of a canonical `href`, whose prebuilt GET a bare call sends. */
+  readonly canonical: CanonicalUrl | null;
+  /** The first hop's headers, without cookies from the jar or digest credentials. */
+  readonly headers: HeaderMap | null;
+  readonly body: EncodedBody;
+  /** Credentials that still matter after the first hop: digest, answered per challenge. */
+  readonly digest: HTTPDigestAuth | null;
+  /** The caller's own Cookie pairs (`cookies` and a Cookie header), sent before the jar's. */
+  readonly cookies: string | null;
+  readonly jar: Jar | null;
+  readonly limits: BodyLimits;
+  readonly headersMs: number | null;
+  readonly totalMs: number | null;
+  readonly signal: AbortSignal | undefined;
+  readonly stream: boolean;
+  readonly follow: boolean;
+  readonly maxRedirects: number;
+  readonly sensitive: readonly string[];
+  readonly retries: RetryPolicy;
+  readonly transport: Transport | null;
+  /** Releases a transport leased for this call; null when there is none. */
+  readonly release: (() => void) | null;
+  readonly custom: FetchLike | null;
+  readonly hooks: Hooks["request"] | null;
+  readonly uploadProgress: ((sent: number, total: number | null) => void) | null;
+  /** Bun: ask for gzip, deflate and br and inflate here (see `inflatesHere`). */
+  readonly inflateHere: boolean;
+}
+
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const STANDARD_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+]);
+const NO_OPTIONS: RequestOptions = Object.freeze(bare<RequestOptions>());
+const SESSION_CREDENTIALS = ["authorization", "proxy-authorization", "cookie"];
+
+/** The method, upper-cased; a TypeError when it is not an HTTP token. */
+function checkMethod(method: unknown): string {
+  if (typeof method === "string" && STANDARD_METHODS.has(method)) return method;
+  if (typeof method !== "string") {
+    throw new TypeError("Invalid 'method': expected a string such as \"GET\"");
+  }
+  if (!METHOD.test(method)) {
+    throw new TypeError(`Invalid 'method': ${JSON.stringify(method)} is not an HTTP method`);
+  }
+  return method.toUpperCase();
+}
+
+/** The URL parts of a prepared request. */
+interface Target {
+  href: string;
+  url: URL | null;
+  fragment: string;
+  canonical: CanonicalUrl | null;
+  credentials: [string, string] | null;
+}
+
+function target(method: string, url: unknown, options: RequestOptions): Target {
+  if (typeof url !== "string" && !(url instanceof URL)) {
+    throw new TypeError("Invalid 'url': expected a string or URL");
+  }
+  const params = options.params;
+  if (typeof url === "string" && (params === undefined || params === null)) {
+    const canonical = canonicalUrl(url);
+    if (canonical !== null) {
+      return { href: url, url: null, fragment: "", canonical, credentials: null };
+    }
+  }
+  const parsed = parseTarget(url, method);
+  const full = parsed.url;
+  if (params !== undefined && params !== null) appendParams(full, params);
+  const fragment = full.hash;
+  if (fragment !== "") full.hash = "";
+  return { href: full.href, url: full, fragment, canonical: null, credentials: parsed.credentials };
+}
+
+function bodyRefused(method: string, options: RequestOptions): never {
+  const option = options.json !== undefined
+    ? "json"
+    : options.files !== undefined
+    ? "files"
+    : "data";
+  throw new TypeError(
+    `Cannot send request: a ${method} request cannot have a body ('${option}' was given); ` +
+      "fetch refuses one",
+  );
+}
+
+/** The origin of a prepared URL (`scheme://host:port`). */
+function originOf(target: Target): string {
+  return (target.url ?? new URL(target.href)).origin;
+}
+
+/**
+ * Reads and checks every option of one call, in a fixed order so that the first problem is
+ * always the one reported, and encodes the body once: later stages never read `options` again,
+ * so changing them after the call has no effect.
+ */
+export function prepare(
+  method: string,
+  url: string | URL,
+  given: RequestOptions | undefined,
+  session: SessionContext | null,
+): Prepared {
+  method = checkMethod(method);
+  let options = NO_OPTIONS;
+  if (given !== undefined && given !== null) {
+    if (typeof given !== "object") throw new TypeError("Invalid 'options': expected an object");
+    options = knownOptions(given);
+  }
+  const where = target(method, url, options);
+  const info: RequestInfo = { method, url: "" };
+  const sensitive = sensitiveHeaders(options.sensitive_headers);
+  // The session's credentials go only to its base URL's origin.
+  const trusted = session?.credentialOrigin == null ||
+    originOf(where) === session.credentialOrigin;
+
+  let headers: HeaderMap | null = null;
+  // The session's headers are checked too: they are mutable, and Bun would send a control byte.
+  if (session?.headers !== undefined) {
+    addSessionHeaders(headers = new HeaderMap(), session.headers, info);
+    if (!trusted) {
+      for (const name of [...SESSION_CREDENTIALS, ...sensitive]) headers.delete(name);
+    }
+  }
+  if (options.headers !== undefined && options.headers !== null) {
+    addHeaders(headers ??= new HeaderMap(), options.headers, info);
+  }
+  const body = encodeBody(options.data, options.json, options.files);
+  if (body.body !== null && (method === "GET" || method === "HEAD")) bodyRefused(method, options);
+  const auth: Auth | null = checkAuth(options.auth) ?? where.credentials ??
+    (trusted ? session?.auth ?? null : null);
+  const authorization = auth === null ? null : staticAuthorization(auth);
+  if (body.contentType !== null && headers?.has("content-type") !== true) {
+    (headers ??= new HeaderMap()).set("content-type", body.contentType);
+  }
+  if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
+  const cookies = callerCookies(headers, options.cookies, info);
+  const [headersMs, readMs] = timeoutMs(options.timeout);
+  const custom = callback<FetchLike>(options.fetch, "fetch");
+  const progress = callback<BodyLimits["progress"]>(options.progress, "progress");
+  const uploadProgress = callback<Prepared["uploadProgress"]>(
+    options.upload_progress,
+    "upload_progress",
+  );
+  const maxBytes = options.max_bytes === undefined || options.max_bytes === null
+    ? null
+    : count(options.max_bytes, "max_bytes", 0);
+  const stream = flag(options.stream, "stream", false);
+  const follow = flag(options.allow_redirects, "allow_redirects", method !== "HEAD");
+  const maxRedirects = count(options.max_redirects, "max_redirects", 30);
+  const signal = checkSignal(options.signal);
+  const retries = retryPolicy(options.retries);
+  const total = totalMs(options.total_timeout);
+  const hooks = session?.requestHooks;
+  const inflateHere = inflatesHere(custom, maxBytes !== null || stream, headers);
+  if (inflateHere) (headers ??= new HeaderMap()).set("accept-encoding", "gzip, deflate, br");
+  // Last: nothing after it throws, so a leased transport is always released by the hop loop.
+  const lease = transportOf(options);
+  return Object.freeze({
+    method,
+    href: where.href,
+    url: where.url,
+    fragment: where.fragment,
+    canonical: where.canonical,
+    headers,
+    body,
+    digest: auth instanceof HTTPDigestAuth ? auth : null,
+    cookies,
+    jar: session?.jar ?? null,
+    limits: { readMs, maxBytes, progress },
+    headersMs,
+    totalMs: total,
+    signal,
+    stream,
+    follow,
+    maxRedirects,
+    sensitive,
+    retries,
+    transport: lease?.transport ?? session?.transport ?? null,
+    release: lease?.release ?? null,
+    custom,
+    hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
+    uploadProgress,
+    inflateHere,
+  });
+}
+
+/**
+ * Bun's fetch goes on inflating a body after it was cancelled, so a bomb refused at max_bytes
+ * would still cost its whole size: on Bun the module asks for gzip, deflate and br (not zstd)
+ * and inflates them itself, no faster than the body is read. Only where a body may be cut off
+ * (max_bytes, a stream closed early): without a limit the whole body is wanted anyway, and
+ * Bun's own decoding is the faster path.
+ */
+function inflatesHere(
+  custom: FetchLike | null,
+  limited: boolean,
+  headers: HeaderMap | null,
+): boolean {
+  return RUNTIME === "bun" && custom === null && limited &&
+    headers?.has("accept-encoding") !== true;
+}
+
+/** The transport for per-call `verify`, `cert` and `proxies`, shared with calls like it. */
+function transportOf(options: RequestOptions): TransportLease | null {
+  if (options.verify === undefined && options.cert === undefined && options.proxies === undefined) {
+    return null;
+  }
+  return leaseTransport({ verify: options.verify, cert: options.cert, proxies: options.proxies });
+}
+
+/**
+ * The caller's Cookie pairs: a Cookie header given in `headers`, then `cookies`. Kept apart from
+ * the headers, since the jar's cookies are added per hop and a name the caller gave is sent once.
+ */
+function callerCookies(
+  headers: HeaderMap | null,
+  cookies: RequestOptions["cookies"],
+  info: RequestInfo,
+): string | null {
+  let text = headers?.get("cookie") ?? null;
+  headers?.delete("cookie");
+  if (cookies !== undefined && cookies !== null) {
+    const pairs = cookiePairs(cookies, info);
+    if (pairs !== "") text = text === null ? pairs : `${text}; ${pairs}`;
+  }
+  return text;
+}
+
+/** `cookies` as a Cookie header value; names and values are checked like header values. */
+function cookiePairs(cookies: Record<string, string>, info: RequestInfo): string {
+  if (typeof cookies !== "object" || Array.isArray(cookies)) {
+    throw new TypeError("Invalid 'cookies': expected an object of name to value");
+  }
+  let text = "";
+  for (const name of Object.keys(cookies)) {
+    const value = cookies[name];
+    if (typeof value !== "string") {
+      throw new TypeError(`Invalid 'cookies': value of ${JSON.stringify(name)} must be a string`);
+    }
+    if (/[;=\s]/.test(name) || name === "") {
+      throw new TypeError(`Invalid 'cookies': ${JSON.stringify(name)} is not a cookie name`);
+    }
+    checkHeader("cookie", value, info);
+    if (value.includes(";")) {
+      throw new TypeError(`Invalid 'cookies': value of ${JSON.stringify(name)} contains ';'`);
+    }
+    text += `${text === "" ? "" : "; "}${name}=${value}`;
+  }
+  return text;
+}
+
+function sensitiveHeaders(value: unknown): readonly string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((name) => typeof name === "string")) {
+    throw new TypeError("Invalid 'sensitive_headers': expected an array of header names");
+  }
+  return value.map((name) => name.toLowerCase());
+}

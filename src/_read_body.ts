@@ -1,0 +1,106 @@
+// The last stage of a request: reading (or, for `stream`, preparing to read) the body of the
+// final response under the call's limits, and building the Response around it.
+
+import { type BodyLimits, BodyReader } from "./_body_reader.ts";
+import { decodeBody, pendingCodings } from "./_decode.ts";
+import type { CallGuard } from "./_guard.ts";
+import { ContentTooLargeError } from "./errors.ts";
+import { attachReader, fromNative, type Response, type SentRequest } from "./response.ts";
+
+const EMPTY = new Uint8Array(0);
+/** Statuses that never have a body. */
+export const NO_BODY_STATUS: ReadonlySet<number> = new Set([204, 205, 304]);
+/**
+ * The largest Content-Length read in one go under a read `timeout`: a body this small comes in
+ * one piece (a runtime reads 64 KiB at a time), so the read timeout bounds the whole of it.
+ */
+const ONE_PIECE = 64 * 1024;
+
+/** How the final response arrived, for the Response built around it. */
+export interface Arrived {
+  raw: globalThis.Response;
+  url: string;
+  request: SentRequest;
+  elapsed: number;
+  history: Response[];
+}
+
+/** Lets go of a body that will not be read. */
+export function discard(raw: globalThis.Response): void {
+  raw.body?.cancel().catch(() => {});
+}
+
+/** A redirect or challenge response kept in `history`: its body is not read. */
+export function hopResponse(arrived: Arrived): Response {
+  discard(arrived.raw);
+  return fromNative(arrived, EMPTY);
+}
+
+/** The whole body, by the platform's fastest means (`bytes()` where it exists). */
+function bytesOf(raw: globalThis.Response): Promise<Uint8Array> {
+  return typeof raw.bytes === "function"
+    ? raw.bytes()
+    : raw.arrayBuffer().then((buffer) => new Uint8Array(buffer));
+}
+
+/** The Content-Length of `headers` when it is a plain number. */
+export function contentLength(headers: Headers): number | null {
+  const value = headers.get("content-length");
+  if (value === null || !/^\d{1,15}$/.test(value)) return null;
+  return Number(value);
+}
+
+/**
+ * The Response for the final hop, its body read (or, when `streamed`, ready to be read), and
+ * whether the call's guard was handed to the body reader of a streamed body, which then finishes
+ * it; otherwise the caller finishes it. `runtimeDecoded` is false where the transport was asked
+ * not to decode (Bun's `decompress`).
+ */
+export async function readBody(
+  arrived: Arrived,
+  guard: CallGuard,
+  limits: BodyLimits,
+  streamed: boolean,
+  runtimeDecoded: boolean,
+): Promise<[Response, boolean]> {
+  const { raw } = arrived;
+  // `raw.body` is not touched on the common path: Bun builds a JS stream when it is read.
+  if (arrived.request.method === "HEAD" || NO_BODY_STATUS.has(raw.status)) {
+    return [hopResponse(arrived), false];
+  }
+  const encoding = raw.headers.get("content-encoding");
+  const codings = encoding === null ? null : pendingCodings(encoding, guard.info, runtimeDecoded);
+  // The whole body in one read where nothing needs counting chunk by chunk: the runtime's
+  // `bytes()` is far cheaper than a stream reader (Deno reads it in one operation).
+  if (!streamed && codings === null && limits.progress === null) {
+    const length = encoding === null && (limits.maxBytes !== null || limits.readMs !== null)
+      ? contentLength(raw.headers)
+      : null;
+    const counted = limits.maxBytes === null || (length !== null && length <= limits.maxBytes);
+    const timed = limits.readMs === null || (length !== null && length <= ONE_PIECE);
+    if (counted && timed) {
+      try {
+        const bytes = await guard.race(bytesOf(raw), limits.readMs, "No data received");
+        return [fromNative(arrived, bytes), false];
+      } catch (error) {
+        throw guard.wrap(error, "body");
+      }
+    }
+  }
+  if (raw.body === null) return [fromNative(arrived, EMPTY), false];
+  const length = encoding === null ? contentLength(raw.headers) : null;
+  if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {
+    const response = hopResponse(arrived);
+    throw new ContentTooLargeError(
+      `Response body is larger than max_bytes (${limits.maxBytes} bytes): ` +
+        `Content-Length is ${length}`,
+      { request: guard.info, response },
+    );
+  }
+  const stream = codings === null ? raw.body : decodeBody(raw.body, codings);
+  const reader = new BodyReader(stream, guard, limits, length);
+  if (!streamed) return [fromNative(arrived, await reader.readAll()), false];
+  const response = fromNative(arrived, null);
+  attachReader(response, reader);
+  return [response, true];
+}
