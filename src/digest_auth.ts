@@ -1,5 +1,14 @@
 import { digestAuthorization, type DigestChallenge, parseDigestChallenge } from "./_digest.ts";
 
+/**
+ * Whether two challenges ask for the same answer: a repeat means the answer given was refused.
+ * Another realm with the same nonce (a protection space of its own) is a new challenge.
+ */
+function sameChallenge(a: DigestChallenge, b: DigestChallenge): boolean {
+  return a.nonce === b.nonce && a.realm === b.realm && a.algorithm === b.algorithm &&
+    a.opaque === b.opaque;
+}
+
 /** What is known about one origin: its latest challenge and how often its nonce was used. */
 interface OriginState {
   challenge: DigestChallenge;
@@ -120,7 +129,7 @@ export class HTTPDigestAuth {
     const challenge = wwwAuthenticate === null ? null : parseDigestChallenge(wwwAuthenticate);
     if (!challenge) return false;
     const known = this.#origins.get(url.origin);
-    if (known && known.challenge.nonce === challenge.nonce && known.nc > 0) return false;
+    if (known && known.nc > 0 && sameChallenge(known.challenge, challenge)) return false;
     this.#origins.set(url.origin, { challenge, nc: 0 });
     return true;
   }

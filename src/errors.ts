@@ -196,11 +196,25 @@ export class InvalidHeaderError extends RequestError {
  *
  * const r = new Response(200, "OK", "content-type: text/html", "<html>");
  * assert.throws(() => r.json(), JSONDecodeError);
+ * assert.equal((() => { try { r.json(); } catch (e) { return (e as JSONDecodeError).doc; } })(), "<html>");
  * ```
  */
 export class JSONDecodeError extends RequestError {
   /** Always `"JSONDecodeError"`. */
   override name = "JSONDecodeError";
+  /** The text that could not be parsed (as Python's `JSONDecodeError.doc`). */
+  readonly doc: string;
+
+  /**
+   * Creates the error with the text that failed to parse.
+   *
+   * @param message What failed.
+   * @param options The request and response, plus `doc`, the text (default `""`).
+   */
+  constructor(message: string, options: RequestErrorOptions & { doc?: string }) {
+    super(message, options);
+    this.doc = options.doc ?? "";
+  }
 }
 
 /**

@@ -322,7 +322,7 @@ export class Response {
           : `Response body is not valid JSON (${this.status_code} ${this.reason}, content type ${
             JSON.stringify(type)
           }, body ${JSON.stringify(start)})`,
-        { request: this.#request, response: this, cause },
+        { request: this.#request, response: this, cause, doc: text },
       );
     }
   }

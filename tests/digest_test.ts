@@ -468,3 +468,45 @@ test("HTTPDigestAuth authenticates fetch() against a node:http Digest server", a
     await server.close();
   }
 });
+
+test("digest: a same-origin redirect that challenges again is answered, every 401 in history", async () => {
+  const { Session } = await import("../mod.ts");
+  const nonce = randomBytes(16).toString("hex");
+  const password = "pw";
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const realm = req.url === "/a" ? "first" : "second";
+    const header = req.headers.authorization;
+    const p = header === undefined ? null : authParams(header);
+    const expected = p === null ? "" : h(
+      "MD5",
+      `${h("MD5", `user:${realm}:${password}`)}:${nonce}:${p.nc}:${p.cnonce}:auth:${
+        h("MD5", `GET:${req.url}`)
+      }`,
+    );
+    if (p === null || p.realm !== realm || p.response !== expected) {
+      res.writeHead(401, {
+        "www-authenticate": `Digest realm="${realm}", qop="auth", nonce="${nonce}"`,
+      });
+      return res.end("no");
+    }
+    if (req.url === "/a") {
+      res.writeHead(302, { location: "/b" });
+      return res.end();
+    }
+    res.end("in b");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await using session = new Session({ auth: new HTTPDigestAuth("user", password) });
+    const r = await session.get(`${origin}/a`);
+    assert.equal(r.status_code, 200);
+    assert.equal(r.content, "in b");
+    assert.deepEqual(r.history.map((hop) => hop.status_code), [401, 302, 401]);
+    assert.deepEqual(r.history.map((hop) => new URL(hop.url).pathname), ["/a", "/a", "/b"]);
+    assert.equal(r.history[1].request.headers.authorization, "***");
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

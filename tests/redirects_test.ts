@@ -175,3 +175,97 @@ test("a redirect without Location is returned as it is", async () => {
   assert.equal(r.status_code, 301);
   assert.deepEqual(r.history, []);
 });
+
+test("each response in history has the hops before it as its own history", async () => {
+  const r = await requests.get(to(a, to(a, to(a, "/echo/end"))));
+  assert.deepEqual(r.history.map((h) => h.history.length), [0, 1, 2]);
+  assert.equal(r.history.length, 3);
+  assert.equal(r.history[2].history[1], r.history[1]);
+  assert.equal(r.history[1].history[0], r.history[0]);
+});
+
+test("TooManyRedirectsError.response is the last redirect, its history the ones before", async () => {
+  const loop = await serve((req) =>
+    new Response(null, { status: 302, headers: { location: req.url } })
+  );
+  try {
+    const error = await requests.get(`${loop.url}/loop`).catch((e) => e);
+    assert.ok(error instanceof requests.TooManyRedirectsError);
+    assert.equal(error.response?.status_code, 302);
+    assert.equal(error.response?.history.length, 30);
+    assert.equal(error.history.length, 31);
+    assert.equal(error.history[30], error.response);
+  } finally {
+    await loop.close();
+  }
+});
+
+test("a UTF-8 Location is followed as UTF-8 (Latin-1 only when it is not UTF-8)", async () => {
+  const server = await rawServer((socket, head) => {
+    const path = head.split(" ")[1];
+    const reply = (status: string, extra: string, body = "") =>
+      socket.end(
+        `HTTP/1.1 ${status}\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+    if (path === "/utf8") reply("302 Found", "Location: /\u0161\r\n");
+    else if (path === "/latin1") {
+      socket.end(
+        Buffer.from(
+          "HTTP/1.1 302 Found\r\nLocation: /\xe9\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+          "latin1",
+        ),
+      );
+    } else reply("200 OK", "", path);
+  });
+  try {
+    const r = await requests.get(`${server.url}/utf8`);
+    assert.equal(r.content, "/%C5%A1");
+    assert.equal(r.url, `${server.url}/%C5%A1`);
+    assert.equal((await requests.get(`${server.url}/latin1`)).content, "/%C3%A9");
+  } finally {
+    await server.close();
+  }
+});
+
+test("the fragment is kept in r.url and inherited by a Location without one", async () => {
+  const r = await requests.get(`${to(a, "/echo/x")}#part`);
+  assert.equal(r.url, `${a.url}/echo/x#part`);
+  assert.equal(r.history[0].url, `${to(a, "/echo/x")}#part`);
+  const own = await requests.get(`${to(a, "/echo/y#theirs")}#mine`);
+  assert.equal(own.url, `${a.url}/echo/y#theirs`);
+  assert.equal((own.json() as Echo).path, "/echo/y");
+});
+
+test("r.request is what each hop sent, credentials masked", async () => {
+  const r = await requests.post(to(a, `${b.url}/echo`, 307), {
+    json: { a: 1 },
+    auth: ["user", "pass"],
+    cookies: { sid: "1" },
+    headers: { "X-API-Key": "k", "X-Plain": "p" },
+    sensitive_headers: ["X-API-Key"],
+  });
+  const first = r.history[0].request;
+  assert.equal(first.method, "POST");
+  assert.equal(first.url, to(a, `${b.url}/echo`, 307));
+  assert.equal(first.headers.authorization, "***");
+  assert.equal(first.headers.cookie, "***");
+  assert.equal(first.headers["x-api-key"], "***");
+  assert.equal(first.headers["x-plain"], "p");
+  assert.equal(first.headers["content-type"], "application/json");
+  assert.equal(r.request.url, `${b.url}/echo`);
+  assert.equal(r.request.headers.authorization, undefined);
+  assert.equal(r.request.headers["x-plain"], "p");
+  assert.ok(!JSON.stringify([r.request, first]).includes(btoa("user:pass")));
+});
+
+test("options are read at the call: changing them afterwards changes no hop", async () => {
+  const body = { n: 1 };
+  const headers: Record<string, string> = { "x-n": "1" };
+  const pending = requests.post(to(a, "/echo", 307), { json: body, headers });
+  body.n = 2;
+  headers["x-n"] = "2";
+  const echoed = (await pending).json() as Echo;
+  assert.equal(echoed.body, '{"n":1}');
+  assert.equal(header(echoed, "x-n"), "1");
+});

@@ -275,3 +275,34 @@ test("the fetch option takes an in-process web handler", async () => {
   assert.equal(r.reason, "Created");
   assert.equal(r.content, 'POST {"a":1}');
 });
+
+test("timeout: either part of [connect, read] may be null", async () => {
+  const slow = await serve(async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    return new Response("late");
+  });
+  try {
+    const error = await requests.get(slow.url, { timeout: [null, 0.05] }).catch((e) => e);
+    assert.ok(error instanceof requests.TimeoutError, String(error));
+    assert.equal((await requests.get(slow.url, { timeout: [0.05, null] })).content, "late");
+    assert.equal((await requests.get(slow.url, { timeout: [null, null] })).content, "late");
+    await assert.rejects(requests.get(slow.url, { timeout: [null, -1] }), /'timeout'/);
+  } finally {
+    await slow.close();
+  }
+});
+
+test("JSONDecodeError carries the text it could not parse as doc", async () => {
+  const fetch = () =>
+    new Response("<html>oops</html>", { headers: { "content-type": "text/html" } });
+  const r = await requests.get("http://doc.test/", { fetch });
+  const error = (() => {
+    try {
+      r.json();
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.ok(error instanceof requests.JSONDecodeError);
+  assert.equal(error.doc, "<html>oops</html>");
+});

@@ -377,3 +377,15 @@ test("close() releases the session's clients and the session stays usable", asyn
   assert.equal((await session.get(`${tlsUrl}/b`)).status_code, 200);
   session.close();
 });
+
+test("a call's cookies replace the jar's of the same name for that request: one pair", async () => {
+  const s = new Session();
+  s.cookies.set("foo", "bar");
+  s.cookies.set("keep", "1");
+  const echoed = (await s.get(`${server.url}/echo`, { cookies: { foo: "baz" } })).json() as Echo;
+  assert.equal(header(echoed, "cookie"), "foo=baz; keep=1");
+  const again = (await s.get(`${server.url}/echo`, { headers: { Cookie: "keep=2" } }))
+    .json() as Echo;
+  assert.equal(header(again, "cookie"), "keep=2; foo=bar");
+  assert.equal(s.cookies.get("foo"), "bar");
+});

@@ -622,3 +622,20 @@ test("requests: cert presents a client certificate; without it the handshake fai
     requests.ConnectionError,
   );
 });
+
+// Node's fetch has no TLS options (verify is a TypeError there, tested above).
+if (!IS_NODE) {
+  test("per-call verify reuses one client and its connections across calls", async () => {
+    const { tlsServer } = await import("./hardening/_fixtures.ts");
+    const server = await tlsServer((_req, res) => res.end("ok"));
+    try {
+      for (let i = 0; i < 20; i++) {
+        const r = await requests.get(`${server.url}/n${i}`, { verify: server.ca });
+        assert.equal(r.content, "ok");
+      }
+      assert.equal(server.connections, 1);
+    } finally {
+      await server.close();
+    }
+  });
+}
