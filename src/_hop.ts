@@ -44,9 +44,12 @@ export class HopInfo implements SentRequest {
     return this.#text ??= redactUrl(this.#url);
   }
 
-  /** Records the header fields sent (a copy: the hop loop changes them for the next hop). */
+  /**
+   * Records the header fields sent. Not a copy: the hop loop never changes fields once sent
+   * (it copies them first, see `ownHeaders`).
+   */
   sent(fields: Record<string, string> | null, sensitive: readonly string[]): void {
-    this.#fields = fields === null ? NO_FIELDS : Object.assign(bare(), fields);
+    this.#fields = fields ?? NO_FIELDS;
     this.#sensitive = sensitive;
     this.#masked = undefined;
   }
@@ -75,6 +78,8 @@ export interface Hop {
   url: URL | null;
   /** The headers; the prepared ones until a hop must change them (see `ownHeaders`). */
   headers: HeaderMap | null;
+  /** True while `headers` may not be changed: the prepared request's, or already sent. */
+  shared: boolean;
   /** The body, or null once a redirect dropped it. */
   payload: BodyInit | null;
   info: HopInfo;
@@ -93,9 +98,15 @@ export function hopUrl(hop: Hop): URL {
   return hop.url ??= new URL(hop.href);
 }
 
-/** The hop's headers, copied first when they are still the prepared request's. */
-export function ownHeaders(hop: Hop, prepared: Prepared): HeaderMap | null {
-  if (hop.headers !== null && hop.headers === prepared.headers) hop.headers = hop.headers.clone();
+/**
+ * The hop's headers, to change: copied first while they are shared (the prepared request's, or
+ * those a response's `request` shows as sent).
+ */
+export function ownHeaders(hop: Hop): HeaderMap | null {
+  if (hop.headers !== null && hop.shared) {
+    hop.headers = hop.headers.clone();
+    hop.shared = false;
+  }
   return hop.headers;
 }
 
@@ -121,16 +132,16 @@ function hopInit(prepared: Prepared, hop: Hop, signal: AbortSignal | undefined):
   return init;
 }
 
-/** Sends one hop and waits for its response headers, no longer than the call allows. */
-export async function sendHop(
+/** Sends one hop; the promise of its response headers, no longer than the call allows. */
+export function sendHop(
   prepared: Prepared,
   hop: Hop,
   guard: CallGuard,
-): Promise<{ raw: globalThis.Response; elapsed: number }> {
+): Promise<globalThis.Response> {
   const plain = prepared.transport === null && prepared.custom === null && prepared.hooks === null;
   hop.info.sent(hop.headers?.fields ?? null, prepared.sensitive);
+  hop.shared = true;
   let sending: Promise<globalThis.Response>;
-  const started = performance.now();
   if (
     plain && hop.first && prepared.canonical !== null && hop.method === "GET" &&
     hop.headers === null && guard.signal === undefined && !prepared.inflateHere
@@ -142,8 +153,7 @@ export async function sendHop(
     sending = dispatch(prepared, hop, hopInit(prepared, hop, guard.signal));
   }
   hop.first = false;
-  const raw = await guard.race(sending, prepared.headersMs, "No response received");
-  return { raw, elapsed: (performance.now() - started) / 1000 };
+  return guard.race(sending, prepared.headersMs, "No response received");
 }
 
 /** Sends `init` with a runtime transport, a custom fetch, or through request hooks. */

@@ -184,26 +184,12 @@ export function prepare(
   const trusted = session?.credentialOrigin == null ||
     originOf(where) === session.credentialOrigin;
 
-  let headers: HeaderMap | null = null;
-  // The session's headers are checked too: they are mutable, and Bun would send a control byte.
-  if (session?.headers !== undefined) {
-    addSessionHeaders(headers = new HeaderMap(), session.headers, info);
-    if (!trusted) {
-      for (const name of [...SESSION_CREDENTIALS, ...sensitive]) headers.delete(name);
-    }
-  }
-  if (options.headers !== undefined && options.headers !== null) {
-    addHeaders(headers ??= new HeaderMap(), options.headers, info);
-  }
+  let headers = callHeaders(options, session, trusted, sensitive, info);
   const body = encodeBody(options.data, options.json, options.files);
   if (body.body !== null && (method === "GET" || method === "HEAD")) bodyRefused(method, options);
   const auth: Auth | null = checkAuth(options.auth) ?? where.credentials ??
     (trusted ? session?.auth ?? null : null);
-  const authorization = auth === null ? null : staticAuthorization(auth);
-  if (body.contentType !== null && headers?.has("content-type") !== true) {
-    (headers ??= new HeaderMap()).set("content-type", body.contentType);
-  }
-  if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
+  headers = impliedHeaders(headers, body.contentType, auth);
   const cookies = callerCookies(headers, options.cookies, info);
   const [headersMs, readMs] = timeoutMs(options.timeout);
   const custom = callback<FetchLike>(options.fetch, "fetch");
@@ -253,6 +239,47 @@ export function prepare(
     uploadProgress,
     inflateHere,
   });
+}
+
+/**
+ * The session's headers (without its credentials where they must not go), then the call's.
+ * The session's are checked too: they are mutable, and Bun would send a control byte.
+ */
+function callHeaders(
+  options: RequestOptions,
+  session: SessionContext | null,
+  trusted: boolean,
+  sensitive: readonly string[],
+  info: RequestInfo,
+): HeaderMap | null {
+  let headers: HeaderMap | null = null;
+  if (session?.headers !== undefined) {
+    addSessionHeaders(headers = new HeaderMap(), session.headers, info);
+    if (!trusted) {
+      for (const name of [...SESSION_CREDENTIALS, ...sensitive]) headers.delete(name);
+    }
+  }
+  if (options.headers !== undefined && options.headers !== null) {
+    addHeaders(headers ??= new HeaderMap(), options.headers, info);
+  }
+  return headers;
+}
+
+/**
+ * What the body and the credentials imply: the body's Content-Type unless the caller gave one,
+ * and the Authorization of Basic or bearer auth (it replaces the caller's).
+ */
+function impliedHeaders(
+  headers: HeaderMap | null,
+  contentType: string | null,
+  auth: Auth | null,
+): HeaderMap | null {
+  if (contentType !== null && headers?.has("content-type") !== true) {
+    (headers ??= new HeaderMap()).set("content-type", contentType);
+  }
+  const authorization = auth === null ? null : staticAuthorization(auth);
+  if (authorization !== null) (headers ??= new HeaderMap()).set("authorization", authorization);
+  return headers;
 }
 
 /**

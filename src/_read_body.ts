@@ -59,8 +59,7 @@ export function contentLength(headers: Headers): number | null {
 export async function readBody(
   arrived: Arrived,
   guard: CallGuard,
-  limits: BodyLimits,
-  streamed: boolean,
+  { limits, stream: streamed }: { limits: BodyLimits; stream: boolean },
   runtimeDecoded: boolean,
 ): Promise<[Response, boolean]> {
   const { raw } = arrived;

@@ -107,7 +107,7 @@ export function followRedirect(
       { request: hop.info },
     );
   }
-  const headers = ownHeaders(hop, prepared);
+  const headers = ownHeaders(hop);
   if (headers !== null) stripHeaders(headers, next, prepared.sensitive);
   if (next.crossOrigin) {
     hop.cookies = null;

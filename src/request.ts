@@ -9,7 +9,7 @@
 
 import { CallGuard } from "./_guard.ts";
 import { HeaderMap } from "./_headers.ts";
-import { BROWSER_FOLLOWS, type Hop, HopInfo, hopUrl, sendHop } from "./_hop.ts";
+import { BROWSER_FOLLOWS, type Hop, HopInfo, hopUrl, ownHeaders, sendHop } from "./_hop.ts";
 import { prepare, type Prepared, type SessionContext } from "./_prepare.ts";
 import { type Arrived, discard, hopResponse, readBody } from "./_read_body.ts";
 import { retryDelayMs } from "./_retry.ts";
@@ -48,9 +48,8 @@ export function request(
 }
 
 /**
- * The whole call behind {@linkcode request}, with what a session adds: the options are read
- * now, at the call, and the call's deadlines are released here on every way out (or by the body
- * reader of a streamed body, which takes them over).
+ * The whole call behind {@linkcode request}, with what a session adds. The options are read
+ * now, at the call; a problem with them is a rejection, never a synchronous throw.
  *
  * @param method The HTTP method.
  * @param url The URL.
@@ -58,13 +57,18 @@ export function request(
  * @param session The session's defaults, jar and hooks, or null.
  * @returns The response.
  */
-export async function send(
+export function send(
   method: string,
   url: string | URL,
   options: RequestOptions | undefined,
   session: SessionContext | null,
 ): Promise<Response> {
-  const prepared = prepare(method, url, options, session);
+  let prepared: Prepared;
+  try {
+    prepared = prepare(method, url, options, session);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const info = new HopInfo(prepared.method, prepared.url ?? prepared.href);
   const guard = new CallGuard(
     info,
@@ -74,84 +78,88 @@ export async function send(
     prepared.custom === null && prepared.hooks === null,
   );
   if (prepared.release !== null) guard.onFinish(prepared.release);
+  return hops(prepared, guard, {
+    method: prepared.method,
+    href: prepared.href,
+    url: prepared.url,
+    headers: prepared.headers,
+    shared: true,
+    payload: prepared.body.body,
+    info,
+    first: true,
+    fragment: prepared.fragment,
+    cookies: prepared.cookies,
+    digest: prepared.digest,
+  });
+}
+
+/**
+ * The hop loop: sends hop after hop (retries, digest challenges, redirects) until a final
+ * response, whose body it then reads. The one place the call's deadlines are released, on every
+ * way out, unless a streamed body's reader took them over.
+ */
+async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Response> {
+  const history: Response[] = [];
+  let retried = 0;
+  let answered: Set<string> | undefined;
   let handedOff = false;
   try {
     if (guard.failed) throw guard.failure;
-    const hop: Hop = {
-      method: prepared.method,
-      href: prepared.href,
-      url: prepared.url,
-      headers: prepared.headers,
-      payload: prepared.body.body,
-      info,
-      first: true,
-      fragment: prepared.fragment,
-      cookies: prepared.cookies,
-      digest: prepared.digest,
-    };
-    const [response, streaming] = await hops(prepared, hop, guard);
-    handedOff = streaming;
-    return response;
-  } finally {
-    if (!handedOff) guard.finish();
-  }
-}
-
-/** The hop loop: sends hop after hop until a final response, whose body it then reads. */
-async function hops(
-  prepared: Prepared,
-  hop: Hop,
-  guard: CallGuard,
-): Promise<[Response, boolean]> {
-  const history: Response[] = [];
-  let retried = 0;
-  let answered: Set<string> | null = null;
-  for (;;) {
-    await hopCredentials(prepared, hop);
-    let raw: globalThis.Response;
-    let elapsed: number;
-    try {
-      ({ raw, elapsed } = await sendHop(prepared, hop, guard));
-    } catch (error) {
-      const failure = guard.wrap(error, "send");
-      if (!(failure instanceof ConnectionError) || !retryable(prepared, hop, retried)) {
-        throw failure;
+    for (;;) {
+      if (hopCredentials(prepared, hop)) await digestCredentials(hop);
+      let raw: globalThis.Response;
+      const started = performance.now();
+      try {
+        raw = await sendHop(prepared, hop, guard);
+      } catch (error) {
+        const failure = guard.wrap(error, "send");
+        if (!(failure instanceof ConnectionError) || !retryable(prepared, hop, retried)) {
+          throw failure;
+        }
+        await pause(guard, retryDelayMs(prepared.retries, ++retried, null, null));
+        continue;
       }
-      await pause(guard, retryDelayMs(prepared.retries, ++retried, null, null));
-      continue;
-    }
-    if (BROWSER_FOLLOWS && raw.type === "opaqueredirect") opaqueRedirect(raw, hop);
-    prepared.jar?.setFromResponse(hopUrl(hop), raw.headers.getSetCookie());
-    const status = raw.status;
-    if (prepared.retries.statuses.has(status) && retryable(prepared, hop, retried)) {
-      discard(raw);
-      const after = raw.headers.get("retry-after");
-      await pause(guard, retryDelayMs(prepared.retries, ++retried, status, after));
-      continue;
-    }
-    const location = prepared.follow && REDIRECTS.has(status) ? raw.headers.get("location") : null;
-    if (location === null && !answersChallenge(prepared, hop, raw, answered ??= new Set())) {
-      // Where the browser followed redirects itself, only it knows the final URL.
-      const url = raw.redirected && raw.url !== "" ? raw.url : hop.href + hop.fragment;
-      const arrived: Arrived = { raw, url, request: hop.info, elapsed, history };
-      return readBody(arrived, guard, prepared.limits, prepared.stream, !prepared.inflateHere);
-    }
-    const url = hop.href + hop.fragment;
-    const response = hopResponse({ raw, url, request: hop.info, elapsed, history: [...history] });
-    history.push(response);
-    if (location === null) {
-      hop.info = new HopInfo(hop.method, hopUrl(hop)); // the challenge answered, sent again
-    } else {
-      if (history.length > prepared.maxRedirects) {
+      const elapsed = (performance.now() - started) / 1000;
+      if (BROWSER_FOLLOWS && raw.type === "opaqueredirect") opaqueRedirect(raw, hop);
+      prepared.jar?.setFromResponse(hopUrl(hop), raw.headers.getSetCookie());
+      const status = raw.status;
+      if (prepared.retries.statuses.has(status) && retryable(prepared, hop, retried)) {
+        discard(raw);
+        const after = raw.headers.get("retry-after");
+        await pause(guard, retryDelayMs(prepared.retries, ++retried, status, after));
+        continue;
+      }
+      const location = prepared.follow && REDIRECTS.has(status)
+        ? raw.headers.get("location")
+        : null;
+      const challenged = location === null && status === 401 &&
+        answersChallenge(prepared, hop, raw, answered ??= new Set());
+      if (location === null && !challenged) {
+        // Where the browser followed redirects itself, only it knows the final URL.
+        const url = raw.redirected && raw.url !== "" ? raw.url : hop.href + hop.fragment;
+        const arrived: Arrived = { raw, url, request: hop.info, elapsed, history };
+        const read = await readBody(arrived, guard, prepared, !prepared.inflateHere);
+        handedOff = read[1];
+        return read[0];
+      }
+      const url = hop.href + hop.fragment;
+      const response = hopResponse({ raw, url, request: hop.info, elapsed, history: [...history] });
+      history.push(response);
+      if (location === null) {
+        hop.info = new HopInfo(hop.method, hopUrl(hop)); // the challenge answered, sent again
+      } else if (history.length > prepared.maxRedirects) {
         throw new TooManyRedirectsError(`Exceeded ${prepared.maxRedirects} redirects`, {
           request: hop.info,
           response,
           history,
         });
+      } else {
+        followRedirect(prepared, hop, status, location);
       }
-      followRedirect(prepared, hop, status, location);
+      guard.info = hop.info;
     }
-    guard.info = hop.info;
+  } finally {
+    if (!handedOff) guard.finish();
   }
 }
 
@@ -172,7 +180,7 @@ function answersChallenge(
   raw: globalThis.Response,
   answered: Set<string>,
 ): boolean {
-  if (raw.status !== 401 || hop.digest === null || !prepared.body.replayable) return false;
+  if (hop.digest === null || !prepared.body.replayable) return false;
   if (answered.has(hop.href)) return false;
   if (!hop.digest.challenge(hopUrl(hop), raw.headers.get("www-authenticate"))) return false;
   answered.add(hop.href);
@@ -181,24 +189,34 @@ function answersChallenge(
 
 /**
  * What each hop adds to the prepared headers: the Cookie header (the caller's pairs, then the
- * jar's for this URL without the names the caller gave) and a digest Authorization.
+ * jar's for this URL without the names the caller gave). True when a digest Authorization is to
+ * be added too (see `digestCredentials`).
  */
-async function hopCredentials(prepared: Prepared, hop: Hop): Promise<void> {
-  const jar = prepared.jar === null ? null : prepared.jar.cookieHeader(hopUrl(hop));
-  const cookie = mergeCookies(hop.cookies, jar);
-  if (cookie !== null) writable(prepared, hop).set("cookie", cookie);
-  else if (hop.headers !== null && hop.headers !== prepared.headers) hop.headers.delete("cookie");
-  if (hop.digest !== null) {
-    const authorization = await hop.digest.authorize(hop.method, hopUrl(hop));
-    if (authorization !== null) writable(prepared, hop).set("authorization", authorization);
+function hopCredentials(prepared: Prepared, hop: Hop): boolean {
+  if (hop.cookies !== null || prepared.jar !== null) {
+    const jar = prepared.jar === null ? null : prepared.jar.cookieHeader(hopUrl(hop));
+    const cookie = mergeCookies(hop.cookies, jar);
+    if (cookie !== null) writable(hop).set("cookie", cookie);
+    else if (hop.headers?.has("cookie")) ownHeaders(hop)!.delete("cookie");
+  }
+  return hop.digest !== null;
+}
+
+/** The digest Authorization for the hop, when a challenge for its origin is known. */
+async function digestCredentials(hop: Hop): Promise<void> {
+  const authorization = await hop.digest?.authorize(hop.method, hopUrl(hop));
+  if (typeof authorization === "string") {
+    writable(hop).set("authorization", authorization);
   }
 }
 
-/** The hop's headers, to change: a copy while they are still the prepared request's. */
-function writable(prepared: Prepared, hop: Hop): HeaderMap {
-  if (hop.headers === null) return hop.headers = new HeaderMap();
-  if (hop.headers === prepared.headers) hop.headers = hop.headers.clone();
-  return hop.headers;
+/** The hop's headers, to change (see `ownHeaders`), made when there are none yet. */
+function writable(hop: Hop): HeaderMap {
+  if (hop.headers === null) {
+    hop.shared = false;
+    return hop.headers = new HeaderMap();
+  }
+  return ownHeaders(hop)!;
 }
 
 /** The caller's cookie pairs, then the jar's whose names the caller did not give. */
