@@ -113,6 +113,11 @@ export let fromPlain: (
   contentType: string | null,
   bytes: Uint8Array,
 ) => Response;
+/**
+ * @internal Gives a Response built by hand what was sent for it (the sync API rebuilds responses
+ * whose status the platform's Response cannot hold this way).
+ */
+export let attachRequest: (response: Response, request: SentRequest) => void;
 /** @internal Gives a Response its buffered body. */
 export let attachBytes: (response: Response, bytes: Uint8Array) => void;
 /** @internal Gives a Response its unread streamed body. */
@@ -180,6 +185,10 @@ export class Response {
       response.url = url;
       response.elapsed = elapsed;
       return response;
+    };
+    attachRequest = (response, request) => {
+      response.#request = request;
+      response.#requestView = undefined;
     };
     attachBytes = (response, bytes) => {
       response.#body = bytes;
