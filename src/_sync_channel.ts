@@ -26,6 +26,12 @@ import { RequestError, type RequestInfo } from "./errors.ts";
 const STARTUP_MS = 15_000;
 /** How long a worker working on a call may go without a heartbeat before it is taken as dead. */
 export const SILENCE_MS = 1000;
+/**
+ * How long a worker may take to show that it has the message at all: it beats only once the
+ * message is copied into its thread, which for a big one can take a while (Deno's
+ * node:worker_threads copies a Uint8Array at about 5 MB/s).
+ */
+const RECEIPT_MS = 5000;
 /** How long the caller sleeps between two looks at the heartbeat. */
 const SLICE_MS = 50;
 const decoder = new TextDecoder();
@@ -143,7 +149,8 @@ export class Channel {
     this.#worker.postMessage(message);
     let reply: Uint8Array | null = null;
     let filled = 0;
-    let beat = Atomics.load(control, HEARTBEAT);
+    const unheard = Atomics.load(control, HEARTBEAT);
+    let beat = unheard;
     let alive = performance.now();
     for (;;) {
       Atomics.wait(control, STATE, WAITING, SLICE_MS);
@@ -153,11 +160,11 @@ export class Channel {
         if (now !== beat) {
           beat = now;
           alive = performance.now();
-        } else if (performance.now() - alive > SILENCE_MS) {
+        } else if (performance.now() - alive > (beat === unheard ? RECEIPT_MS : SILENCE_MS)) {
           this.#kill();
           throw new RequestError(
             `The sync API's worker thread died or stopped answering (no sign of life for ` +
-              `${SILENCE_MS} ms); the next call starts a new one`,
+              `${beat === unheard ? RECEIPT_MS : SILENCE_MS} ms); the next call starts a new one`,
             { request: info },
           );
         }

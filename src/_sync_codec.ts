@@ -59,6 +59,15 @@ function refuseFunctions(copy: Record<string, unknown>): void {
   }
 }
 
+/**
+ * Bytes as an ArrayBuffer of their own, which the body takes alike: every runtime copies it to a
+ * worker at memory speed, where Deno's node:worker_threads copies a Uint8Array at a few MB/s.
+ */
+function bytesOut(value: unknown): unknown {
+  if (!(value instanceof Uint8Array)) return value;
+  return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
+}
+
 function encodeFiles(files: unknown): unknown {
   if (typeof files !== "object" || files === null || Array.isArray(files)) return files;
   const specs: Record<string, unknown> = { ...files };
@@ -70,6 +79,8 @@ function encodeFiles(files: unknown): unknown {
       );
     }
     if (spec instanceof File && spec.name !== "") specs[field] = [spec.name, spec];
+    else if (Array.isArray(spec)) specs[field] = [spec[0], bytesOut(spec[1]), ...spec.slice(2)];
+    else specs[field] = bytesOut(spec);
   }
   return specs;
 }
@@ -100,6 +111,8 @@ export function encodeOptions(options: unknown): WireOptions {
       typeof value === "string" ? [name, value] : [name, value, value.name]
     );
     wire.dataKind = "form-data";
+  } else if (data instanceof Uint8Array) {
+    copy.data = bytesOut(data);
   }
   if ("files" in copy) copy.files = encodeFiles(copy.files);
   return wire;
@@ -195,7 +208,7 @@ function oneResponse(wire: WireResponse, body: Uint8Array, history: Response[]):
   const request: SentRequest = Object.freeze({
     method: wire.request.method,
     url: wire.request.url,
-    headers: Object.freeze(Object.assign(Object.create(null), wire.request.headers)),
+    headers: Object.freeze({ ...wire.request.headers }),
   });
   let raw: globalThis.Response | null = null;
   try {
@@ -257,7 +270,7 @@ function familyError(wire: WireError & { request: RequestInfo }, cause: Error | 
 }
 
 /** The error thrown in the worker, rebuilt as the same class with the same message. */
-function toError(wire: WireError): Error {
+export function toError(wire: WireError): Error {
   let cause: Error | undefined;
   if (wire.cause !== undefined) {
     cause = new (builtin(wire.cause.name))(wire.cause.message);

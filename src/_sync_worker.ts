@@ -55,7 +55,8 @@ function record(response: Response, history: readonly Response[] = response.hist
   };
 }
 
-function describeError(error: unknown): WireError {
+/** An error as it crosses back: its class by name (see ERROR_CLASSES) and what it carries. */
+export function describeError(error: unknown): WireError {
   if (!(error instanceof Error)) return { name: "Error", message: String(error) };
   const wire: WireError = { name: error.name, message: error.message };
   if (error instanceof RequestError) {
