@@ -30,8 +30,9 @@
  *
  * A worker that dies or stops answering never leaves a call blocked: the worker bumps a
  * heartbeat in shared memory while it works on a call, and a call that sees no heartbeat for a
- * second throws a `RequestError` saying so (however long the call's own `timeout`). The next call
- * starts a new worker; a `Session` is opened there again with its headers, auth, params and
+ * second (5 s before the first, while a big message is still being copied to the worker) throws
+ * a `RequestError` saying so, however long the call's own `timeout`. The next call starts a new
+ * worker; a `Session` is opened there again with its headers, auth, params and
  * cookies, and an `HTTPDigestAuth` answers the server's next challenge afresh.
  *
  * Options that cannot cross to another thread are a `TypeError` naming the option: `fetch`,
@@ -46,7 +47,12 @@ import { callInfo, encodeCall, exchange, outcome } from "./src/_sync_codec.ts";
 import type { Response } from "./src/response.ts";
 import type { SyncRequestOptions } from "./src/sync_session.ts";
 
-export { Response } from "./src/response.ts";
+export { type Link, Response, type SentRequest } from "./src/response.ts";
+export type { FetchLike, Hooks, RequestOptions, RetryOptions } from "./src/options.ts";
+export type { DataBody } from "./src/body.ts";
+export type { FileObject, FileSpec } from "./src/multipart.ts";
+export type { HeaderInput } from "./src/_headers.ts";
+export type { FormFields, FormValue, Scalar } from "./src/_url.ts";
 export {
   ConnectionError,
   ContentTooLargeError,
@@ -55,10 +61,12 @@ export {
   InvalidURLError,
   JSONDecodeError,
   RequestError,
+  type RequestErrorOptions,
+  type RequestInfo,
   TimeoutError,
   TooManyRedirectsError,
 } from "./src/errors.ts";
-export { CookieJar } from "./src/cookies.ts";
+export { type Cookie, type CookieFilter, CookieJar, type CookieOptions } from "./src/cookies.ts";
 export { HTTPDigestAuth } from "./src/sync_digest_auth.ts";
 export {
   Session,

@@ -25,7 +25,7 @@ import { RequestError, type RequestInfo } from "./errors.ts";
 /** How long the worker may take to start before the call fails. */
 const STARTUP_MS = 15_000;
 /** How long a worker working on a call may go without a heartbeat before it is taken as dead. */
-export const SILENCE_MS = 1000;
+const SILENCE_MS = 1000;
 /**
  * How long a worker may take to show that it has the message at all: it beats only once the
  * message is copied into its thread, which for a big one can take a while (Deno's

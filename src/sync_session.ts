@@ -5,8 +5,7 @@
  * @module
  */
 
-import { type Channel, channel } from "./_sync_channel.ts";
-import { free } from "./_sync_channel.ts";
+import { type Channel, channel, free } from "./_sync_channel.ts";
 import {
   callInfo,
   encodeAuth,
@@ -16,13 +15,12 @@ import {
   opened,
   outcome,
 } from "./_sync_codec.ts";
-import type { WireOpen, WireSessionCall } from "./_sync_wire.ts";
+import type { WireOpen, WireSessionCall, WireSessionState } from "./_sync_wire.ts";
 import type { FormValue } from "./_url.ts";
 import { CookieJar, replaceCookies } from "./cookies.ts";
 import type { RequestInfo } from "./errors.ts";
 import type { RequestOptions } from "./options.ts";
 import type { Response } from "./response.ts";
-import type { SessionOptions } from "./session.ts";
 import type { HTTPDigestAuth } from "./sync_digest_auth.ts";
 
 /** Credentials for the sync API: `[user, password]`, `{ bearer }` or its own `HTTPDigestAuth`. */
@@ -47,7 +45,7 @@ export interface SyncRequestOptions
 /** The defaults of a sync {@linkcode Session}: those of the async one, without `hooks`. */
 export interface SyncSessionOptions extends SyncRequestOptions {
   /** Relative request URLs (`/items`, `items`) join this base. */
-  base_url?: SessionOptions["base_url"];
+  base_url?: string | URL;
 }
 
 let nextId = 1;
@@ -201,7 +199,7 @@ export class Session {
     return state;
   }
 
-  #openIn(live: Channel, info: RequestInfo) {
+  #openIn(live: Channel, info: RequestInfo): WireSessionState {
     const state = opened(exchange(live, this.#open, info)[0]);
     this.#channel = live;
     return state;
