@@ -91,11 +91,11 @@ export function encodeOptions(options: unknown): WireOptions {
   const copy: Record<string, unknown> = { ...options };
   const wire: WireOptions = { options: copy };
   refuseFunctions(copy);
-  const { auth, digest } = encodeAuth(copy.auth, "auth");
+  const { digest } = encodeAuth(copy.auth, "auth");
   if (digest !== undefined) {
     delete copy.auth;
     wire.digest = digest;
-  } else if (auth === undefined) delete copy.auth;
+  }
   if (copy.headers instanceof Headers) copy.headers = [...copy.headers];
   if (copy.params instanceof URLSearchParams) copy.params = [...copy.params];
   if (copy.base_url instanceof URL) copy.base_url = copy.base_url.href;
