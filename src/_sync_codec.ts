@@ -218,14 +218,13 @@ function oneResponse(wire: WireResponse, body: Uint8Array, history: Response[]):
       headers: wire.headers,
     });
   } catch { /* a status or reason fetch cannot represent (1xx, 600+): build it by hand */ }
-  let response: Response;
   if (raw !== null) {
-    response = fromNative({ raw, url: wire.url, request, elapsed: wire.elapsed, history });
+    const response = fromNative({ raw, url: wire.url, request, elapsed: wire.elapsed, history });
     attachBytes(response, body);
     return response;
   }
   const block = wire.headers.map(([name, value]) => `${name}: ${value}`).join("\r\n");
-  response = new Response(wire.status, wire.reason, block, body);
+  const response = new Response(wire.status, wire.reason, block, body);
   attachRequest(response, request);
   response.url = wire.url;
   response.elapsed = wire.elapsed;
