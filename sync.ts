@@ -1,12 +1,14 @@
 /**
- * The blocking variant of `requests`: the same functions without `await`, for scripts ported
- * line by line from MicroPython.
+ * The blocking variant of `requests`: the same functions without `await`, a blocking
+ * {@linkcode Session} and {@linkcode HTTPDigestAuth}, for scripts ported line by line from Python
+ * or MicroPython.
  *
  * Each call is sent by the async module in a worker thread (one, started on the first call and
  * never keeping the process alive) while the calling thread waits in `Atomics.wait`; the result
- * is the same {@linkcode Response} class, and a failure is thrown as the same error class with
- * the same message and `request`. Because the calling thread is blocked, a server in the same
- * thread can never answer: use a server in another process or thread.
+ * is the same {@linkcode Response} class (with `request` and `history`, each redirect with its
+ * own), and a failure is thrown as the same error class with the same message and `request`.
+ * Because the calling thread is blocked, a server in the same thread can never answer: use a
+ * server in another process or thread.
  *
  * ```ts ignore
  * import * as requests from "@requests/requests/sync";
@@ -14,50 +16,43 @@
  * const r = requests.get("http://127.0.0.1:8000/get"); // blocks until the body has arrived
  * console.log(r.status_code, r.reason, r.json());
  * requests.post("http://127.0.0.1:8000/post", { json: { id: 1 } }).raise_for_status();
+ *
+ * using session = new requests.Session({ base_url: "http://127.0.0.1:8000/" });
+ * session.post("login", { data: { user: "me", password: "secret" } }); // keeps the cookie
+ * session.auth = new requests.HTTPDigestAuth("me", "secret");
+ * session.get("private").raise_for_status();
  * ```
  *
+ * A `Session` lives in the worker (its cookie jar and connections); its `headers`, `auth`,
+ * `params` and `cookies` are kept on the calling thread too and sent with each call, and
+ * `cookies` is updated from the worker's jar after each call. An `HTTPDigestAuth` keeps its
+ * state (challenge, nonce count) in the worker, one per object.
+ *
+ * A worker that dies or stops answering never leaves a call blocked: the worker bumps a
+ * heartbeat in shared memory while it works on a call, and a call that sees no heartbeat for a
+ * second (5 s before the first, while a big message is still being copied to the worker) throws
+ * a `RequestError` saying so, however long the call's own `timeout`. The next call starts a new
+ * worker; a `Session` is opened there again with its headers, auth, params and
+ * cookies, and an `HTTPDigestAuth` answers the server's next challenge afresh.
+ *
  * Options that cannot cross to another thread are a `TypeError` naming the option: `fetch`,
- * `signal`, `progress`, `stream: true`, a `ReadableStream` body or file, and an
- * `HTTPDigestAuth`.
+ * `signal`, `progress`, `stream: true`, a `ReadableStream` body or file, session `hooks`, and an
+ * `HTTPDigestAuth` of the async module (use the one of this module).
  *
  * @module
  */
 
-import { HTTPDigestAuth } from "./src/digest_auth.ts";
-// Only to keep the worker's module in the graph (see Channel); importing it does nothing.
-import "./src/_sync_worker.ts";
-import {
-  ConnectionError,
-  ContentTooLargeError,
-  HTTPError,
-  InvalidHeaderError,
-  InvalidURLError,
-  JSONDecodeError,
-  RequestError,
-  type RequestInfo,
-  TimeoutError,
-  TooManyRedirectsError,
-} from "./src/errors.ts";
-import type { RequestOptions } from "./src/options.ts";
-import { fromNative, Response } from "./src/response.ts";
-import {
-  CHUNK_BYTES,
-  CHUNK_LENGTH,
-  CONTROL_SLOTS,
-  LAST,
-  READY,
-  RECORD_LENGTH,
-  STATE,
-  TOTAL_LENGTH,
-  WAITING,
-  type WireCall,
-  type WireError,
-  type WireRequest,
-  type WireResponse,
-  type WireResult,
-} from "./src/_sync_wire.ts";
+import { channel } from "./src/_sync_channel.ts";
+import { callInfo, encodeCall, exchange, outcome } from "./src/_sync_codec.ts";
+import type { Response } from "./src/response.ts";
+import type { SyncRequestOptions } from "./src/sync_session.ts";
 
-export { Response } from "./src/response.ts";
+export { type Link, Response, type SentRequest } from "./src/response.ts";
+export type { FetchLike, Hooks, RequestOptions, RetryOptions } from "./src/options.ts";
+export type { DataBody } from "./src/body.ts";
+export type { FileObject, FileSpec } from "./src/multipart.ts";
+export type { HeaderInput } from "./src/_headers.ts";
+export type { FormFields, FormValue, Scalar } from "./src/_url.ts";
 export {
   ConnectionError,
   ContentTooLargeError,
@@ -66,313 +61,24 @@ export {
   InvalidURLError,
   JSONDecodeError,
   RequestError,
+  type RequestErrorOptions,
+  type RequestInfo,
   TimeoutError,
   TooManyRedirectsError,
 } from "./src/errors.ts";
-
-/**
- * The options of a blocking request: every request option except those that cannot cross to
- * the worker thread (`fetch`, `signal`, `progress`, `stream: true`). A `ReadableStream` body or
- * file and an `HTTPDigestAuth` are refused with a `TypeError` too.
- */
-export interface SyncRequestOptions
-  extends Omit<RequestOptions, "fetch" | "signal" | "progress" | "stream"> {
-  /** Only `false`: the body is always read before the call returns. @default false */
-  stream?: false;
-}
-
-/** How long the worker may take to start before the call fails. */
-const STARTUP_MS = 15_000;
-const decoder = new TextDecoder();
-
-/** The parts of a worker that are used, from node:worker_threads or the web. */
-interface WorkerLike {
-  postMessage(message: unknown): void;
-  terminate(): unknown;
-  unref?(): void;
-}
-type WorkerClass = new (url: URL, options?: { type?: "module" }) => WorkerLike;
-type GetBuiltinModule = (id: "node:worker_threads") => { Worker?: WorkerClass } | undefined;
-type DenoPermissions = {
-  requestSync(descriptor: { name: "read"; path: URL }): { state: string };
-};
-
-/**
- * Deno loads a worker's local modules only with read access to them; without it the worker
- * fails where the blocked caller cannot see it, so ask first (this prompts where Deno would).
- */
-function checkReadAccess(worker: URL): void {
-  const permissions = (globalThis as { Deno?: { permissions?: DenoPermissions } }).Deno
-    ?.permissions;
-  if (permissions === undefined || worker.protocol !== "file:") return;
-  const dir = new URL("./", worker);
-  if (permissions.requestSync({ name: "read", path: dir }).state !== "granted") {
-    const path = decodeURIComponent(dir.pathname);
-    throw new Error(
-      `Cannot use the sync API: its worker thread needs read access to ${JSON.stringify(path)} ` +
-        `(run with --allow-read=${path})`,
-    );
-  }
-}
-
-/** The worker thread and the shared memory of the handshake. */
-class Channel {
-  #worker: WorkerLike;
-  #control: Int32Array;
-  #chunk: Uint8Array;
-
-  constructor() {
-    const control = new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
-    const chunk = new SharedArrayBuffer(CHUNK_BYTES);
-    this.#control = new Int32Array(control);
-    this.#chunk = new Uint8Array(chunk);
-    // The entry imports the worker module, which sync.ts imports too: so it is in the module
-    // graph and cached when sync.ts is (Deno fetches a worker's remote modules on the calling
-    // thread, which is about to block).
-    const worker = new URL("./src/_sync_worker.ts", import.meta.url);
-    checkReadAccess(worker);
-    const entry = new URL(
-      `data:text/javascript,${
-        encodeURIComponent(`import { start } from ${JSON.stringify(worker.href)}; start();`)
-      }`,
-    );
-    // node:worker_threads first: its workers can be unref'd (Deno's web Worker cannot).
-    const getBuiltin = (globalThis as { process?: { getBuiltinModule?: GetBuiltinModule } })
-      .process?.getBuiltinModule;
-    const NodeWorker = typeof getBuiltin === "function"
-      ? getBuiltin("node:worker_threads")?.Worker
-      : undefined;
-    const WebWorker = (globalThis as { Worker?: WorkerClass }).Worker;
-    if (NodeWorker !== undefined) this.#worker = new NodeWorker(entry);
-    else if (WebWorker !== undefined) this.#worker = new WebWorker(entry, { type: "module" });
-    else throw new TypeError("Cannot use the sync API: this runtime has no Worker");
-    this.#worker.unref?.();
-    this.#worker.postMessage({ control, chunk });
-    if (Atomics.wait(this.#control, READY, 0, STARTUP_MS) === "timed-out") {
-      this.#worker.terminate();
-      throw new Error(`Cannot use the sync API: its worker did not start within ${STARTUP_MS} ms`);
-    }
-  }
-
-  /** Sends `call` and blocks until the whole reply has arrived: its record and its body. */
-  send(call: WireCall): [WireResult, Uint8Array] {
-    const control = this.#control;
-    Atomics.store(control, STATE, WAITING);
-    try {
-      this.#worker.postMessage(call);
-    } catch (error) {
-      // DataCloneError on most runtimes, a TypeError on Deno: name the culprit if we can.
-      throw uncopyable(call, error) ?? error;
-    }
-    let reply: Uint8Array | null = null;
-    let filled = 0;
-    for (;;) {
-      Atomics.wait(control, STATE, WAITING);
-      const state = Atomics.load(control, STATE);
-      const length = control[CHUNK_LENGTH];
-      reply ??= new Uint8Array(control[TOTAL_LENGTH]);
-      reply.set(this.#chunk.subarray(0, length), filled);
-      filled += length;
-      if (state === LAST) break;
-      Atomics.store(control, STATE, WAITING);
-      Atomics.notify(control, STATE);
-    }
-    const split = control[RECORD_LENGTH];
-    const result = JSON.parse(decoder.decode(reply.subarray(0, split))) as WireResult;
-    return [result, reply.subarray(split)];
-  }
-}
-
-let channel: Channel | null = null;
-
-function refuse(what: string, why: string): TypeError {
-  return new TypeError(`Cannot use ${what} with the sync API: ${why}`);
-}
-
-/** `options` in a form that can be copied to the worker; a TypeError for what cannot. */
-function toWire(method: unknown, url: unknown, options: unknown): WireCall {
-  const call: WireCall = { method, url: url instanceof URL ? url.href : url, options };
-  if (typeof options !== "object" || options === null) return call;
-  const copy: Record<string, unknown> = { ...options };
-  for (const name of ["fetch", "progress"]) {
-    if (copy[name] !== undefined && copy[name] !== null) {
-      throw refuse(`'${name}'`, "a function cannot be passed to the worker thread");
-    }
-  }
-  if (copy.signal !== undefined && copy.signal !== null) {
-    throw refuse(
-      "'signal'",
-      "the calling thread is blocked and cannot abort; use 'timeout' or 'total_timeout'",
-    );
-  }
-  if (copy.stream === true) {
-    throw refuse("'stream: true'", "the body is read before the call returns; use mod.ts");
-  }
-  if (copy.auth instanceof HTTPDigestAuth) {
-    throw refuse(
-      "an HTTPDigestAuth as 'auth'",
-      "its state lives in one thread; use [user, password] or mod.ts",
-    );
-  }
-  if (copy.headers instanceof Headers) copy.headers = [...copy.headers];
-  if (copy.params instanceof URLSearchParams) copy.params = [...copy.params];
-  const data = copy.data;
-  if (data instanceof ReadableStream) {
-    throw refuse("a ReadableStream as 'data'", "pass a string, bytes or a Blob");
-  } else if (data instanceof URLSearchParams) {
-    copy.data = data.toString();
-    call.dataKind = "search-params";
-  } else if (data instanceof FormData) {
-    // Node's workers receive a File as a plain Blob: its name travels beside it.
-    copy.data = [...data].map(([name, value]) =>
-      typeof value === "string" ? [name, value] : [name, value, value.name]
-    );
-    call.dataKind = "form-data";
-  }
-  const files = copy.files;
-  if (typeof files === "object" && files !== null && !Array.isArray(files)) {
-    const specs: Record<string, unknown> = { ...files };
-    for (const [field, spec] of Object.entries(specs)) {
-      if (Array.isArray(spec) && spec[1] instanceof ReadableStream) {
-        throw refuse(
-          `a ReadableStream in 'files' (${JSON.stringify(field)})`,
-          "pass a string, bytes or a Blob",
-        );
-      }
-      if (spec instanceof File && spec.name !== "") specs[field] = [spec.name, spec];
-    }
-    copy.files = specs;
-  }
-  call.options = copy;
-  return call;
-}
-
-/** The argument or option of `call` that cannot be copied, as a TypeError naming it. */
-function uncopyable(call: WireCall, error: unknown): TypeError | null {
-  const why = `it cannot be copied to the worker thread (${(error as Error)?.message})`;
-  if (!copies(call.method)) return refuse("this 'method'", why);
-  if (!copies(call.url)) return refuse("this 'url'", why);
-  if (!copies(call.options)) {
-    if (typeof call.options !== "object" || call.options === null) {
-      return refuse("these 'options'", why);
-    }
-    const options = call.options as Record<string, unknown>;
-    for (const name of Object.keys(options)) {
-      if (!copies(options[name])) return refuse(`this '${name}'`, why);
-    }
-  }
-  return null;
-}
-
-function copies(value: unknown): boolean {
-  try {
-    structuredClone(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function requestInfo(wire: WireRequest | undefined): RequestInfo {
-  return Object.freeze({ method: wire?.method ?? "", url: wire?.url ?? "" });
-}
-
-/** A {@linkcode Response} from a record: around a native one where the platform allows. */
-function toResponse(wire: WireResponse, body: Uint8Array): Response {
-  const history = wire.history.map((hop) => toResponse(hop, new Uint8Array(0)));
-  let raw: globalThis.Response | null = null;
-  try {
-    raw = new globalThis.Response(null, {
-      status: wire.status,
-      statusText: wire.reason,
-      headers: wire.headers,
-    });
-  } catch { /* a status or reason fetch cannot represent (1xx, 600+): build it by hand */ }
-  if (raw !== null) {
-    const response = fromNative({
-      raw,
-      url: wire.url,
-      request: { ...requestInfo(wire.request), headers: {} },
-      elapsed: wire.elapsed,
-      history,
-    }, body);
-    return response;
-  }
-  const block = wire.headers.map(([name, value]) => `${name}: ${value}`).join("\r\n");
-  const response = new Response(wire.status, wire.reason, block, body);
-  response.url = wire.url;
-  response.elapsed = wire.elapsed;
-  response.history = history;
-  return response;
-}
-
-const REQUEST_ERRORS = {
-  ConnectionError,
-  ContentTooLargeError,
-  HTTPError,
-  InvalidHeaderError,
-  InvalidURLError,
-  JSONDecodeError,
-  RequestError,
-  TimeoutError,
-} as const;
-
-const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
-  Error,
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
-};
-
-function builtin(name: string): ErrorConstructor {
-  return Object.hasOwn(BUILTIN_ERRORS, name) ? BUILTIN_ERRORS[name] : Error;
-}
-
-/** The error thrown in the worker, rebuilt as the same class with the same message. */
-function toError(wire: WireError): Error {
-  let cause: Error | undefined;
-  if (wire.cause !== undefined) {
-    cause = new (builtin(wire.cause.name))(wire.cause.message);
-    if (cause.name !== wire.cause.name) cause.name = wire.cause.name;
-  }
-  let error: Error;
-  if (
-    wire.request !== undefined &&
-    (Object.hasOwn(REQUEST_ERRORS, wire.name) || wire.name === "TooManyRedirectsError")
-  ) {
-    const request = requestInfo(wire.request);
-    const suffix = `: ${request.method} ${request.url}`;
-    // The constructor appends the method and URL again.
-    const message = request.url !== "" && wire.message.endsWith(suffix)
-      ? wire.message.slice(0, -suffix.length)
-      : wire.message;
-    const response = wire.response === undefined
-      ? undefined
-      : toResponse(wire.response, new Uint8Array(0));
-    const options = { request, response, cause };
-    error = wire.name === "TooManyRedirectsError"
-      ? new TooManyRedirectsError(message, {
-        ...options,
-        history: (wire.history ?? []).map((hop) => toResponse(hop, new Uint8Array(0))),
-      })
-      : new REQUEST_ERRORS[wire.name as keyof typeof REQUEST_ERRORS](message, options);
-  } else {
-    error = new (builtin(wire.name))(wire.message, { cause });
-    if (error.name !== wire.name) error.name = wire.name;
-  }
-  if (error.message !== wire.message) error.message = wire.message;
-  return error;
-}
+export { type Cookie, type CookieFilter, CookieJar, type CookieOptions } from "./src/cookies.ts";
+export { HTTPDigestAuth } from "./src/sync_digest_auth.ts";
+export {
+  Session,
+  type SyncAuth,
+  type SyncRequestOptions,
+  type SyncSessionOptions,
+} from "./src/sync_session.ts";
 
 function call(method: unknown, url: unknown, options: unknown): Response {
-  const wire = toWire(method, url, options);
-  channel ??= new Channel();
-  const [result, body] = channel.send(wire);
-  if (!result.ok) throw toError(result.error);
-  return toResponse(result.response, body);
+  const message = encodeCall(method, url, options);
+  const [result, body] = exchange(channel(), message, callInfo(method, url));
+  return outcome(result, body);
 }
 
 /**

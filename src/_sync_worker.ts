@@ -1,71 +1,74 @@
 // The thread behind sync.ts: it sends each call with the async module and writes the outcome
 // into shared memory for the caller, which is blocked in Atomics.wait and so cannot receive
-// messages. Replies larger than the chunk buffer go in several handshakes. Importing this module
-// does nothing: the worker's entry calls start().
+// messages. Replies larger than the chunk buffer go in several handshakes. It keeps the real
+// Session and HTTPDigestAuth objects of the sync API, by id, and bumps a heartbeat while it
+// works so the caller can tell a busy worker from a dead one. Importing this module does
+// nothing: the worker's entry calls start().
 
-import { redactUrl } from "./_url.ts";
 import {
   CHUNK_LENGTH,
+  HEARTBEAT,
+  HEARTBEAT_MS,
   LAST,
   MORE,
   READY,
   RECORD_LENGTH,
   STATE,
   TOTAL_LENGTH,
+  type WireAsk,
   type WireCall,
+  type WireDigest,
   type WireError,
-  type WireInit,
+  type WireMessage,
+  type WireOpen,
+  type WireOptions,
   type WireResponse,
   type WireResult,
+  type WireSessionCall,
 } from "./_sync_wire.ts";
-import { RequestError, TooManyRedirectsError } from "./errors.ts";
-import { nextHop } from "./redirects.ts";
+import { type Cookie, replaceCookies } from "./cookies.ts";
+import { HTTPDigestAuth } from "./digest_auth.ts";
+import { ERROR_CLASSES, RequestError, TooManyRedirectsError } from "./errors.ts";
+import type { Auth, RequestOptions } from "./options.ts";
 import { request } from "./request.ts";
 import type { Response } from "./response.ts";
-import type { RequestOptions } from "./options.ts";
+import { Session, type SessionOptions } from "./session.ts";
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 let control: Int32Array | null = null;
 let chunk: Uint8Array | null = null;
+const sessions = new Map<number, Session>();
+const digests = new Map<number, HTTPDigestAuth>();
 
-/** A response record; `method` is the method of the request that got it. */
-function record(response: Response, method: string, history: WireResponse[]): WireResponse {
+/** A response record, with its redirects (the history of each is the ones before it). */
+function record(response: Response, history: readonly Response[] = response.history): WireResponse {
+  const sent = response.request;
   return {
     status: response.status_code,
     reason: response.reason,
     headers: response.raw === null ? [] : [...response.raw.headers],
     url: response.url,
     elapsed: response.elapsed,
-    request: { method, url: response.url === "" ? "" : redactUrl(response.url) },
-    history,
+    request: { method: sent.method, url: sent.url, headers: { ...sent.headers } },
+    history: history.map((hop) => record(hop, [])),
   };
 }
 
-/** Records for redirect hops, replaying how each hop changed the method; and the final method. */
-function hops(history: readonly Response[], method: string): [WireResponse[], string] {
-  const records: WireResponse[] = [];
-  for (const hop of history) {
-    records.push(record(hop, method, []));
-    const location = hop.raw?.headers.get("location");
-    if (location) {
-      try {
-        method = nextHop(hop.status_code, location, new URL(hop.url), method).method;
-      } catch { /* the hop was followed, so its Location parsed */ }
-    }
-  }
-  return [records, method];
-}
-
-function describeError(error: unknown, method: string): WireError {
+/** An error as it crosses back: its class by name (see ERROR_CLASSES) and what it carries. */
+export function describeError(error: unknown): WireError {
   if (!(error instanceof Error)) return { name: "Error", message: String(error) };
   const wire: WireError = { name: error.name, message: error.message };
   if (error instanceof RequestError) {
+    // A class outside the table (none today) crosses as its nearest known kind.
+    if (!Object.hasOwn(ERROR_CLASSES, error.name)) wire.name = RequestError.name;
     wire.request = { method: error.request.method, url: error.request.url };
-    if (error instanceof TooManyRedirectsError) wire.history = hops(error.history, method)[0];
-    if (error.response !== undefined) {
-      wire.response = record(error.response, error.request.method, []);
+    if (error instanceof TooManyRedirectsError) {
+      wire.history = error.history.map((hop) => record(hop, []));
     }
+    if (error.response !== undefined) wire.response = record(error.response);
+    const doc = (error as { doc?: unknown }).doc;
+    if (typeof doc === "string") wire.doc = doc;
   }
   const cause = error.cause;
   if (cause instanceof Error) wire.cause = { name: cause.name, message: cause.message };
@@ -73,33 +76,100 @@ function describeError(error: unknown, method: string): WireError {
   return wire;
 }
 
-/** The options as the async module takes them, rebuilding what could not be copied as it was. */
-function options(call: WireCall): RequestOptions | undefined {
-  const given = call.options as Record<string, unknown> | undefined;
-  if (call.dataKind === undefined || given === undefined) return given as RequestOptions;
-  if (call.dataKind === "search-params") {
-    return { ...given, data: new URLSearchParams(given.data as string) };
+/** The worker's HTTPDigestAuth for `wire`, made on first use so nonce counts carry on. */
+function digestFor(wire: WireDigest): HTTPDigestAuth {
+  let auth = digests.get(wire.id);
+  if (auth === undefined) {
+    auth = new HTTPDigestAuth(wire.username, wire.password);
+    digests.set(wire.id, auth);
   }
-  const form = new FormData();
-  for (const [name, value, filename] of given.data as [string, string | Blob, string?][]) {
-    if (typeof value === "string") form.append(name, value);
-    else form.append(name, value, filename);
-  }
-  return { ...given, data: form };
+  return auth;
 }
 
-async function run(call: WireCall): Promise<[WireResult, Uint8Array]> {
-  const method = typeof call.method === "string" ? call.method.toUpperCase() : "";
+/** The options as the async module takes them, rebuilding what could not be copied as it was. */
+function options(wire: WireOptions): RequestOptions | undefined {
+  const given = wire.options as Record<string, unknown> | undefined;
+  if (given === undefined || given === null || typeof given !== "object") {
+    return given as RequestOptions | undefined;
+  }
+  const out = { ...given };
+  if (wire.digest !== undefined) out.auth = digestFor(wire.digest);
+  if (wire.dataKind === "search-params") {
+    out.data = new URLSearchParams(given.data as string);
+  } else if (wire.dataKind === "form-data") {
+    const form = new FormData();
+    for (const [name, value, filename] of given.data as [string, string | Blob, string?][]) {
+      if (typeof value === "string") form.append(name, value);
+      else form.append(name, value, filename);
+    }
+    out.data = form;
+  }
+  return out as RequestOptions;
+}
+
+/** The session of a call, with the state the caller sent. */
+function sessionFor(wire: WireSessionCall): Session {
+  const session = sessions.get(wire.id);
+  // The caller opens a session in every worker before its first call there.
+  if (session === undefined) throw new Error(`The sync session ${wire.id} is not open`);
+  session.headers = new Headers(wire.headers);
+  session.auth = wire.digest === undefined ? wire.auth as Auth | null : digestFor(wire.digest);
+  session.params = wire.params as Session["params"];
+  replaceCookies(session.cookies, wire.cookies);
+  return session;
+}
+
+function open(message: WireOpen): WireResult {
+  const session = new Session(options(message) as SessionOptions | undefined);
+  sessions.set(message.session, session);
+  return {
+    ok: true,
+    session: {
+      headers: [...session.headers],
+      params: session.params,
+      cookies: [...session.cookies],
+    },
+  };
+}
+
+async function send(message: WireCall): Promise<[WireResult, Uint8Array]> {
+  let session: Session | undefined;
+  let cookies: Cookie[] | undefined;
   try {
-    const response = await request(
-      call.method as string,
-      call.url as string,
-      options(call),
-    );
-    const [history, last] = hops(response.history, method);
-    return [{ ok: true, response: record(response, last, history) }, response.bytes];
+    session = message.session === undefined ? undefined : sessionFor(message.session);
+    const method = message.method as string;
+    const url = message.url as string;
+    const response = session === undefined
+      ? await request(method, url, options(message))
+      : await session.request(method, url, options(message));
+    if (session !== undefined) cookies = [...session.cookies];
+    return [{ ok: true, response: record(response), cookies }, response.bytes];
   } catch (error) {
-    return [{ ok: false, error: describeError(error, method) }, EMPTY];
+    if (session !== undefined) cookies = [...session.cookies];
+    return [{ ok: false, error: describeError(error), cookies }, EMPTY];
+  }
+}
+
+async function answer(message: WireAsk): Promise<Uint8Array[]> {
+  try {
+    if (message.kind === "open") {
+      let result: WireResult;
+      try {
+        result = open(message);
+      } catch (error) {
+        result = { ok: false, error: describeError(error) };
+      }
+      return [encoder.encode(JSON.stringify(result))];
+    }
+    const [result, body] = await send(message);
+    return [encoder.encode(JSON.stringify(result)), body];
+  } catch (error) {
+    // Whatever happens, answer: the caller waits for a reply and cannot see this thread fail.
+    const result: WireResult = {
+      ok: false,
+      error: { name: "Error", message: `The sync worker failed: ${String(error)}` },
+    };
+    return [encoder.encode(JSON.stringify(result))];
   }
 }
 
@@ -134,30 +204,37 @@ function reply(parts: Uint8Array[]): void {
   Atomics.notify(control, STATE);
 }
 
-async function onMessage(message: WireInit | WireCall): Promise<void> {
-  if ("control" in message) {
+function beat(): void {
+  if (control !== null) Atomics.add(control, HEARTBEAT, 1);
+}
+
+async function onMessage(message: WireMessage): Promise<void> {
+  if (message.kind === "init") {
     control = new Int32Array(message.control);
     chunk = new Uint8Array(message.chunk);
     Atomics.store(control, READY, 1);
     Atomics.notify(control, READY);
     return;
   }
-  let parts: Uint8Array[];
-  try {
-    const [result, body] = await run(message);
-    parts = [encoder.encode(JSON.stringify(result)), body];
-  } catch (error) {
-    // Whatever happens, answer: the caller waits for a reply and cannot see this thread fail.
-    const result: WireResult = {
-      ok: false,
-      error: { name: "Error", message: `The sync worker failed: ${String(error)}` },
-    };
-    parts = [encoder.encode(JSON.stringify(result))];
+  if (message.kind === "free") {
+    if (message.session !== undefined) {
+      sessions.get(message.session)?.close();
+      sessions.delete(message.session);
+    }
+    if (message.digest !== undefined) digests.delete(message.digest);
+    return;
   }
-  reply(parts);
+  // A timer, not a bump per await: it stops when this thread's event loop does, dead or stuck.
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_MS);
+  try {
+    reply(await answer(message));
+  } finally {
+    clearInterval(timer);
+  }
 }
 
-type Port = { on(event: "message", listener: (data: WireInit | WireCall) => void): void };
+type Port = { on(event: "message", listener: (data: WireMessage) => void): void };
 
 /** Answers the calls of sync.ts; run once, as the entry of its worker thread. */
 export async function start(): Promise<void> {
@@ -169,7 +246,7 @@ export async function start(): Promise<void> {
     port.on("message", onMessage);
   } else {
     globalThis.addEventListener("message", (event) => {
-      onMessage((event as MessageEvent<WireInit | WireCall>).data);
+      onMessage((event as MessageEvent<WireMessage>).data);
     });
   }
 }

@@ -98,6 +98,12 @@ const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
 const NOT_A_HOST = /[/\\?#@\s]/;
 
 /**
+ * @internal Replaces every cookie of `jar` with copies of `cookies`, every field kept (the sync
+ * API keeps the jar of a session's thread and its worker's in step this way).
+ */
+export let replaceCookies: (jar: CookieJar, cookies: Iterable<Cookie>) => void;
+
+/**
  * A cookie jar following the RFC 6265 storage model: `Domain`, `Path`, `Secure`, `Max-Age` and
  * `Expires` are honoured when cookies arrive and when they are sent back.
  *
@@ -121,6 +127,14 @@ const NOT_A_HOST = /[/\\?#@\s]/;
 export class CookieJar implements Iterable<Cookie> {
   /** Keyed by name, domain and path; insertion order is creation order. */
   #cookies: Map<string, Cookie> = new Map();
+
+  static {
+    replaceCookies = (jar, cookies) => {
+      jar.#cookies.clear();
+      const now = Date.now();
+      for (const cookie of cookies) jar.#store({ ...cookie }, now);
+    };
+  }
 
   /**
    * Creates a jar, optionally holding cookies for every host.

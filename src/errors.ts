@@ -236,3 +236,26 @@ export class ContentTooLargeError extends RequestError {
   /** Always `"ContentTooLargeError"`. */
   override name = "ContentTooLargeError";
 }
+
+/**
+ * Every class of the error family, by its `name`: for code that carries an error across a
+ * boundary by name and rebuilds it on the other side (the sync API's worker thread does).
+ * Not part of the public API.
+ *
+ * @example Rebuild an error from its name
+ * ```ts ignore
+ * const Class = Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name] : RequestError;
+ * const error = new Class(message, { request });
+ * ```
+ */
+export const ERROR_CLASSES: Readonly<Record<string, typeof RequestError>> = Object.freeze({
+  RequestError,
+  ConnectionError,
+  TimeoutError,
+  TooManyRedirectsError,
+  HTTPError,
+  InvalidURLError,
+  InvalidHeaderError,
+  JSONDecodeError,
+  ContentTooLargeError,
+});

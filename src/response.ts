@@ -104,8 +104,11 @@ interface Arrival {
  * body attached with `attachReader`.
  */
 export let fromNative: (arrival: Arrival, body: Uint8Array | null) => Response;
-/** @internal Gives a Response its buffered body. */
-export let attachBytes: (response: Response, bytes: Uint8Array) => void;
+/**
+ * @internal Gives a Response built by hand what was sent for it (the sync API rebuilds responses
+ * whose status the platform's Response cannot hold this way).
+ */
+export let attachRequest: (response: Response, request: SentRequest) => void;
 /** @internal Gives a Response its unread streamed body. */
 export let attachReader: (response: Response, reader: BodyReader) => void;
 
@@ -162,8 +165,9 @@ export class Response {
       response.history = arrival.history;
       return response;
     };
-    attachBytes = (response, bytes) => {
-      response.#body = bytes;
+    attachRequest = (response, request) => {
+      response.#request = request;
+      response.#requestView = undefined;
     };
     attachReader = (response, reader) => {
       response.#reader = reader;

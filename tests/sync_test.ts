@@ -1,5 +1,5 @@
 // The blocking variant (sync.ts). A blocking call blocks this thread's event loop, so the test
-// server runs in a child process (tests/_serve_child.ts), never in this one.
+// server runs in a child process (tests/_sync_serve_child.ts), never in this one.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,6 +10,9 @@ import path from "node:path";
 import process from "node:process";
 import * as requests from "../sync.ts";
 import * as async from "../mod.ts";
+import { describeError } from "../src/_sync_worker.ts";
+import { toError } from "../src/_sync_codec.ts";
+import { ERROR_CLASSES } from "../src/errors.ts";
 import { closedPort, type Echo, header } from "./_server.ts";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -19,18 +22,19 @@ let base: string;
 let refused: string;
 
 /** The command that runs a TypeScript file on the current runtime. */
-function command(script: string): [string, string[]] {
-  return deno !== undefined ? [deno.execPath(), ["run", "-A", script]] : [process.execPath, [
-    script,
-  ]];
+function command(script: string, ...args: string[]): [string, string[]] {
+  return deno !== undefined
+    ? [deno.execPath(), ["run", "-A", script, ...args]]
+    : [process.execPath, [script, ...args]];
 }
 
 /** Spawns `script`; resolves with its exit code and output, or null when it outlives `ms`. */
 function runScript(
   script: string,
   ms: number,
+  ...scriptArgs: string[]
 ): Promise<{ code: number | null; stdout: string; stderr: string } | null> {
-  const [cmd, args] = command(script);
+  const [cmd, args] = command(script, ...scriptArgs);
   const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
   let stdout = "";
   let stderr = "";
@@ -63,7 +67,7 @@ function thrown(fn: () => unknown): Error {
 }
 
 before(async () => {
-  const [cmd, args] = command(path.join(here, "_serve_child.ts"));
+  const [cmd, args] = command(path.join(here, "_sync_serve_child.ts"));
   child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
   base = await new Promise<string>((resolve, reject) => {
     let text = "";
@@ -334,7 +338,10 @@ test("sync options that cannot cross to the worker thread are TypeErrors naming 
     [{ stream: true }, /'stream: true'/],
     [{ data: new ReadableStream() }, /ReadableStream as 'data'/],
     [{ files: { f: ["f.bin", new ReadableStream()] } }, /ReadableStream in 'files' \("f"\)/],
-    [{ auth: new async.HTTPDigestAuth("u", "p") }, /HTTPDigestAuth as 'auth'/],
+    [
+      { auth: new async.HTTPDigestAuth("u", "p") },
+      /HTTPDigestAuth from mod\.ts as 'auth'.*the HTTPDigestAuth from \.\/sync/,
+    ],
     [{ json: { f() {} } }, /'json'/],
     [{ params: { a: Symbol("s") } }, /'params'/],
   ];
@@ -368,16 +375,247 @@ test("a script that uses the sync API exits by itself", async () => {
     script,
     `import * as requests from ${JSON.stringify(sync)};\n` +
       `const r = requests.get(${JSON.stringify(`${base}/get`)});\n` +
-      `console.log(r.status_code, r.reason, (r.json() as { path: string }).path);\n`,
+      `console.log(r.status_code, r.reason, (r.json() as { path: string }).path);\n` +
+      // A session left open and a digest state do not keep the process alive either.
+      `const session = new requests.Session({ auth: new requests.HTTPDigestAuth("u", "p") });\n` +
+      `console.log(session.get(${JSON.stringify(`${base}/get`)}).status_code);\n`,
   );
   try {
     const started = Date.now();
     const result = await runScript(script, 10_000);
     assert.ok(result !== null, "the script did not exit within 10 s");
-    assert.equal(result.stdout, "200 OK /get\n", result.stderr);
+    assert.equal(result.stdout, "200 OK /get\n200\n", result.stderr);
     assert.equal(result.code, 0);
     assert.ok(Date.now() - started < 10_000);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+const LOGIN = "/headers?set-cookie=sid%3D42%3B%20Path%3D%2F";
+
+test("sync Session keeps the cookie a login set and sends it on the next call", () => {
+  const session = new requests.Session();
+  assert.equal(session.cookies.size, 0);
+  session.post(`${base}${LOGIN}`, { data: { user: "me" } }).raise_for_status();
+  assert.equal(session.cookies.get("sid"), "42");
+  assert.equal(header(echoed(session.get(`${base}/echo`)), "cookie"), "sid=42");
+  // The jar of this thread is sent with each call: changes made here reach the worker.
+  session.cookies.set("theme", "dark");
+  assert.equal(header(echoed(session.get(`${base}/echo`)), "cookie"), "sid=42; theme=dark");
+  session.cookies.delete("sid");
+  assert.equal(header(echoed(session.get(`${base}/echo`)), "cookie"), "theme=dark");
+  // A cookie from a redirect hop lands in the jar too, and a plain call does not see the jar.
+  session.get(`${base}/redirect/302?to=${encodeURIComponent("/headers?set-cookie=hop=1")}`);
+  assert.equal(session.cookies.get("hop"), "1");
+  assert.equal(header(echoed(requests.get(`${base}/echo`)), "cookie"), null);
+  session.close();
+});
+
+test("sync Session sends its current headers, auth and params with each call", () => {
+  const session = new requests.Session({
+    headers: { "X-App": "cam" },
+    params: { v: "1" },
+    cookies: { start: "s" },
+  });
+  assert.equal(session.headers.get("x-app"), "cam");
+  assert.deepEqual(session.params, { v: "1" });
+  assert.equal(session.cookies.get("start"), "s");
+  let e = echoed(session.get(`${base}/echo`));
+  assert.equal(header(e, "x-app"), "cam");
+  assert.deepEqual(e.query, [["v", "1"]]);
+  assert.equal(header(e, "authorization"), null);
+  assert.equal(header(e, "cookie"), "start=s");
+
+  session.headers.set("X-App", "cam2");
+  session.headers.set("X-More", "yes");
+  session.auth = ["user", "pass"];
+  session.params = { v: "2", q: "fox" };
+  e = echoed(session.get(`${base}/echo`, { headers: { "X-Call": "1" } }));
+  assert.equal(header(e, "x-app"), "cam2");
+  assert.equal(header(e, "x-more"), "yes");
+  assert.equal(header(e, "x-call"), "1");
+  assert.equal(header(e, "authorization"), `Basic ${btoa("user:pass")}`);
+  assert.deepEqual(e.query, [["v", "2"], ["q", "fox"]]);
+
+  session.auth = { bearer: "t0k3n" };
+  session.headers.delete("X-More");
+  session.params = null;
+  e = echoed(session.get(`${base}/echo`));
+  assert.equal(header(e, "authorization"), "Bearer t0k3n");
+  assert.equal(header(e, "x-more"), null);
+  assert.deepEqual(e.query, []);
+  session.auth = null;
+  assert.equal(header(echoed(session.get(`${base}/echo`)), "authorization"), null);
+  session.close();
+});
+
+test("sync Session joins base_url and sends every method", () => {
+  const session = new requests.Session({ base_url: new URL(`${base}/api/`) });
+  assert.equal(echoed(session.get("items")).path, "/api/items");
+  assert.equal(echoed(session.post("items", { json: { a: 1 } })).method, "POST");
+  assert.equal(echoed(session.put("items/1", { data: "x" })).method, "PUT");
+  assert.equal(echoed(session.patch("items/1", { data: "x" })).method, "PATCH");
+  assert.equal(echoed(session.delete("items/1")).method, "DELETE");
+  assert.equal(echoed(session.request("options", "items")).method, "OPTIONS");
+  assert.equal(session.head("items").status_code, 200);
+  session.close();
+});
+
+test("sync Session refuses hooks and what cannot cross, naming them", () => {
+  const cases: [unknown, RegExp][] = [
+    [{ hooks: { response: [() => {}] } }, /^Cannot use 'hooks' with the sync API/],
+    [{ fetch: () => new Response("x") }, /^Cannot use 'fetch' with the sync API/],
+    [{ auth: new async.HTTPDigestAuth("u", "p") }, /HTTPDigestAuth from mod\.ts as 'auth'/],
+    [{ base_url: "ftp://x/" }, /^Invalid 'base_url'/],
+    [{ headr: {} }, /headr/],
+  ];
+  for (const [defaults, message] of cases) {
+    const error = thrown(() => new requests.Session(defaults as requests.SyncSessionOptions));
+    assert.ok(error instanceof TypeError, String(error));
+    assert.match(error.message, message);
+  }
+  const session = new requests.Session();
+  (session as { auth: unknown }).auth = new async.HTTPDigestAuth("u", "p");
+  const error = thrown(() => session.get(`${base}/echo`));
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, /the HTTPDigestAuth from \.\/sync/);
+  session.close();
+});
+
+test("sync Session close() frees it in the worker and a later call opens it again", () => {
+  const session = new requests.Session({ headers: { "X-App": "cam" } });
+  session.get(`${base}${LOGIN}`);
+  session.close();
+  session.close();
+  const e = echoed(session.get(`${base}/echo`));
+  assert.equal(header(e, "cookie"), "sid=42");
+  assert.equal(header(e, "x-app"), "cam");
+  session[Symbol.dispose]();
+  assert.equal(header(echoed(session.get(`${base}/echo`)), "cookie"), "sid=42");
+  session.close();
+});
+
+test("sync HTTPDigestAuth answers the challenge and its nonce count carries on across calls", () => {
+  const url = `${base}/digest/user/passwd`;
+  assert.equal(requests.get(url).status_code, 401);
+  const auth = new requests.HTTPDigestAuth("user", "passwd");
+  assert.equal(String(auth), "HTTPDigestAuth(user)");
+  assert.equal(JSON.stringify(auth), '{"username":"user"}');
+  assert.deepEqual(requests.get(url, { auth }).json(), { user: "user", nc: "00000001" });
+  assert.deepEqual(requests.get(url, { auth }).json(), { user: "user", nc: "00000002" });
+  // Each object has its own state.
+  const other = new requests.HTTPDigestAuth("user", "passwd");
+  assert.deepEqual(requests.get(url, { auth: other }).json(), { user: "user", nc: "00000001" });
+  const wrong = requests.get(url, { auth: new requests.HTTPDigestAuth("user", "nope") });
+  assert.equal(wrong.status_code, 401);
+
+  const session = new requests.Session({ auth });
+  assert.equal(session.auth, auth);
+  assert.deepEqual(session.get(url).json(), { user: "user", nc: "00000003" });
+  session.auth = new requests.HTTPDigestAuth("user", "passwd");
+  assert.deepEqual(session.get(url).json(), { user: "user", nc: "00000001" });
+  assert.deepEqual(session.get(url).json(), { user: "user", nc: "00000002" });
+  session.close();
+  assert.throws(
+    () => new requests.HTTPDigestAuth("user", 1 as unknown as string),
+    /'password' must be a string/,
+  );
+});
+
+test("sync responses carry r.request and each redirect's own request and history", async () => {
+  const url = `${base}/redirect/307?to=${encodeURIComponent("/redirect/303?to=/echo")}`;
+  const options = { json: { a: 1 }, auth: ["user", "pass"] as const, headers: { "X-A": "1" } };
+  const r = requests.post(url, options);
+  const expected = await async.post(url, options);
+  const shape = (response: async.Response): unknown => ({
+    status: response.status_code,
+    url: response.url,
+    request: response.request,
+    history: response.history.map(shape),
+  });
+  assert.deepEqual(shape(r), shape(expected));
+  assert.deepEqual(r.history.map((h) => h.request.method), ["POST", "POST"]);
+  assert.equal(r.request.method, "GET");
+  assert.equal(r.request.url, `${base}/echo`);
+  assert.equal(r.request.headers["x-a"], "1");
+  assert.equal(r.history[0].request.headers.authorization, "***");
+  assert.equal(r.history[1].history.length, 1);
+  assert.equal(r.history[1].history[0], r.history[0]);
+  assert.equal(r.history[0].history.length, 0);
+  assert.ok(Object.isFrozen(r.request));
+
+  const error = thrown(() =>
+    requests.get(`${base}/redirect/302?to=/redirect/301`, { max_redirects: 1 })
+  ) as async.TooManyRedirectsError;
+  assert.deepEqual(error.history.map((h) => h.request.url), [
+    `${base}/redirect/302?to=/redirect/301`,
+    `${base}/redirect/301`,
+  ]);
+  assert.equal(error.history[1].history[0], error.history[0]);
+  assert.equal(error.response?.history.length, 1);
+});
+
+test("every class of ERROR_CLASSES crosses from the worker as itself", () => {
+  const family = Object.entries(async).filter(([, value]) =>
+    typeof value === "function" &&
+    (value === async.RequestError || value.prototype instanceof async.RequestError)
+  );
+  assert.deepEqual(
+    Object.keys(ERROR_CLASSES).sort(),
+    family.map(([name]) => name).sort(),
+    "the table lists every error class of mod.ts",
+  );
+  const request = { method: "GET", url: "http://api.test/x" };
+  const response = new async.Response(404, "", "x-a: 1", "body");
+  for (const [name, Class] of Object.entries(ERROR_CLASSES)) {
+    const original = new Class("It failed", {
+      request,
+      response,
+      cause: new RangeError("deep"),
+      history: [response],
+    } as async.RequestErrorOptions);
+    if (name === "JSONDecodeError") {
+      Object.defineProperty(original, "doc", { value: "<html>", enumerable: true });
+    }
+    const back = toError(JSON.parse(JSON.stringify(describeError(original))));
+    assert.equal(back.constructor, Class, name);
+    assert.equal(back.name, name);
+    assert.equal(back.message, original.message, name);
+    assert.equal(back.message, "It failed: GET http://api.test/x");
+    const error = back as async.RequestError;
+    assert.deepEqual(error.request, request, name);
+    assert.ok(error.cause instanceof RangeError, name);
+    assert.equal((error.cause as Error).message, "deep");
+    assert.equal(error.response?.status_code, 404, name);
+    assert.equal(error.response?.raw?.headers.get("x-a"), null);
+    if (error instanceof async.TooManyRedirectsError) {
+      assert.deepEqual(error.history.map((h) => h.status_code), [404]);
+    }
+    if (name === "JSONDecodeError") assert.equal((error as { doc?: string }).doc, "<html>");
+  }
+  // And end to end, a class the worker really throws.
+  const big = thrown(() => requests.get(`${base}/bytes/4096`, { max_bytes: 1024 }));
+  assert.ok(big instanceof async.ContentTooLargeError, String(big));
+});
+
+test("a worker that dies or stops answering mid-call fails the call, and the next call works", async () => {
+  const result = await runScript(path.join(here, "_sync_dying_worker.ts"), 30_000, base);
+  assert.ok(result !== null, "the script blocked (killed after 30 s)");
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.before, 200);
+  for (const [name, path] of [["exit", "doom=exit"], ["spin", "doom=spin"]]) {
+    const failed = report[name];
+    assert.equal(failed.requestError, true, `${name}: ${JSON.stringify(failed)}`);
+    assert.match(failed.message, /worker thread died or stopped answering/);
+    assert.equal(failed.request.method, "GET");
+    assert.match(failed.request.url, new RegExp(path));
+    // The worker fails 0.2 s into the call, the server would answer at 5 s.
+    assert.ok(failed.ms < 4000, `${name} took ${failed.ms} ms`);
+  }
+  assert.equal(report.afterExit, 200);
+  assert.equal(report.afterSpin, 200);
+  // A session outlives its worker: opened again in the new one, with its cookie and headers.
+  assert.deepEqual(report.sessionHeaders, [["cookie", "sid=42"], ["x-kept", "yes"]]);
 });
