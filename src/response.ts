@@ -8,6 +8,7 @@
 
 import type { BodyReader } from "./_body_reader.ts";
 import { HTTPError, JSONDecodeError, type RequestInfo } from "./errors.ts";
+import { parseLinks } from "./_links.ts";
 import { reasonPhrase } from "./_status.ts";
 
 const DEFAULT_ENCODING = "utf-8";
@@ -362,23 +363,8 @@ export class Response {
    * Python `requests`.
    */
   get links(): Record<string, Link> {
-    const links: Record<string, Link> = Object.create(null);
     const header = this.#header("link");
-    if (header === null) return links;
-    for (const entry of header.match(/<[^>]*>(?:\s*;\s*[^,;=]+(?:=(?:"[^"]*"|[^,;]*))?)*/g) ?? []) {
-      const close = entry.indexOf(">");
-      const link: Link = Object.create(null);
-      link.url = entry.slice(1, close);
-      for (
-        const param of entry.slice(close + 1).matchAll(
-          /;\s*([^=;\s]+)\s*(?:=\s*(?:"([^"]*)"|([^;]*)))?/g,
-        )
-      ) {
-        link[param[1].toLowerCase()] = (param[2] ?? param[3] ?? "").trim();
-      }
-      links[link.rel ?? link.url] = link;
-    }
-    return links;
+    return header === null ? Object.create(null) : parseLinks(header);
   }
 
   /**
