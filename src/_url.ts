@@ -1,5 +1,6 @@
 // URL parsing, redaction and query encoding shared by requests, redirects and sessions.
 
+import { clip } from "./_clip.ts";
 import { InvalidURLError } from "./errors.ts";
 
 /** Query parameter names whose values are secrets and never shown in an error message. */
@@ -16,8 +17,7 @@ export function redactUrl(url: URL | string): string {
   try {
     parsed = typeof url === "string" ? new URL(url) : url;
   } catch {
-    const text = String(url).replace(USERINFO, "$1");
-    return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+    return clip(String(url).replace(USERINFO, "$1"));
   }
   const base = parsed.username === "" && parsed.password === ""
     ? parsed.href
@@ -70,13 +70,15 @@ export function parseTarget(input: string | URL, method: string, base?: URL): Ta
     url = typeof input === "string" ? new URL(input, base) : new URL(input.href);
   } catch {
     // Not kept as the cause: the platform's error quotes the input, credentials and all.
-    throw new InvalidURLError(`Invalid URL ${JSON.stringify(redactUrl(String(input)))}`, {
+    throw new InvalidURLError(`Invalid URL ${JSON.stringify(clip(redactUrl(String(input))))}`, {
       request: { method, url: "" },
     });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new InvalidURLError(
-      `Unsupported URL scheme '${url.protocol.slice(0, -1)}': only http and https are allowed`,
+      `Unsupported URL scheme '${
+        clip(url.protocol.slice(0, -1))
+      }': only http and https are allowed`,
       { request: { method, url: redactUrl(url) } },
     );
   }
@@ -137,7 +139,7 @@ export function eachField(
       if (pair[1] === null || pair[1] === undefined) continue;
       if (!isScalar(pair[1])) {
         throw new TypeError(
-          `Invalid '${option}': value of '${pair[0]}' must be a string or number`,
+          `Invalid '${option}': value of '${clip(pair[0])}' must be a string or number`,
         );
       }
       add(pair[0], String(pair[1]));
@@ -158,13 +160,17 @@ export function eachField(
       for (const item of value as readonly unknown[]) {
         if (item === null || item === undefined) continue;
         if (!isScalar(item)) {
-          throw new TypeError(`Invalid '${option}': items of '${name}' must be strings or numbers`);
+          throw new TypeError(
+            `Invalid '${option}': items of '${clip(name)}' must be strings or numbers`,
+          );
         }
         add(name, String(item));
       }
     } else {
       throw new TypeError(
-        `Invalid '${option}': value of '${name}' must be a string, number, boolean or array of them`,
+        `Invalid '${option}': value of '${
+          clip(name)
+        }' must be a string, number, boolean or array of them`,
       );
     }
   }

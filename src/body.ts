@@ -1,5 +1,6 @@
 // data / json / files -> the body to send and its content type.
 
+import { clip } from "./_clip.ts";
 import { eachField, encodeForm, type FormFields } from "./_url.ts";
 import { type FileSpec, MultipartBuilder } from "./multipart.ts";
 
@@ -42,7 +43,7 @@ function encodeJson(value: unknown): EncodedBody {
     text = JSON.stringify(value);
   } catch (cause) {
     throw new TypeError(
-      `Invalid 'json': JSON.stringify failed (${(cause as Error).message})`,
+      `Invalid 'json': JSON.stringify failed (${clip((cause as Error).message)})`,
       { cause },
     );
   }

@@ -1,10 +1,41 @@
 // The fixes of the security issue: control characters in URL text, a linear `Link` parser,
 // messages that quote at most 200 characters, and `json` that refuses NaN and Infinity.
 
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Response } from "../mod.ts";
+import * as requests from "../mod.ts";
+import { InvalidURLError, RequestError, Response } from "../mod.ts";
+import { clip } from "../src/_clip.ts";
 import { parseLinks } from "../src/_links.ts";
+import { closedPort, response, type Scripted, scripted } from "./hardening/_fixtures.ts";
+
+let server: Scripted;
+/** Locations the server sends, by path: `/to/<name>` answers 302 with `locations[name]`. */
+const locations = new Map<string, string>();
+
+before(async () => {
+  server = await scripted((seen, socket) => {
+    const name = seen.target.startsWith("/to/") ? seen.target.slice(4) : null;
+    const location = name === null ? undefined : locations.get(name);
+    socket.write(
+      location === undefined
+        ? response("200 OK", [["Content-Length", "2"]], "ok")
+        : response("302 Found", [["Location", location], ["Content-Length", "0"]]),
+    );
+  });
+});
+after(() => server.close());
+
+/** The rejection of `promise`, which must reject. */
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof Error, String(error));
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
 
 /** Today's (quadratic) parser, kept as the oracle for headers it parses in reasonable time. */
 function regexLinks(header: string): Record<string, Record<string, string>> {
@@ -119,4 +150,67 @@ describe("Response.links", () => {
       assert.ok(ms < 1000, `${shape}: ${ms.toFixed(0)} ms`);
     });
   }
+});
+
+describe("message size", () => {
+  test("clip() keeps 200 characters and adds an ellipsis, never halving a surrogate pair", () => {
+    assert.equal(clip("a".repeat(200)), "a".repeat(200));
+    assert.equal(clip("a".repeat(201)), `${"a".repeat(200)}...`);
+    assert.equal(clip(`${"a".repeat(199)}😀b`), `${"a".repeat(199)}...`);
+    assert.equal(clip("abcdef", 3), "abc...");
+  });
+
+  test("RequestError clips the URL it appends; request.url stays whole", () => {
+    const url = `http://a.test/${"x".repeat(100_000)}`;
+    const error = new RequestError("Connection refused", { request: { method: "GET", url } });
+    assert.ok(
+      error.message === `Connection refused: GET ${clip(url)}`,
+      error.message.slice(0, 300),
+    );
+    assert.ok(error.request.url === url, "request.url was cut");
+  });
+
+  /** Asserts `error` is short and still says which call it was about. */
+  function assertShort(error: Error, start: string): void {
+    assert.ok(error instanceof RequestError, String(error).slice(0, 300));
+    assert.ok(
+      error.message.length < 600,
+      `${error.message.length}: ${error.message.slice(0, 300)}`,
+    );
+    assert.ok(error.message.includes(`: GET ${start}`), error.message.slice(0, 300));
+  }
+
+  for (const [name, size] of [["12 KB", 12_000], ["1 MB", 1 << 20]] as const) {
+    test(`a ${name} http Location to a closed port gives a short message`, async () => {
+      const target = `http://127.0.0.1:${await closedPort()}/${"b".repeat(size)}`;
+      locations.set(`big${size}`, target);
+      const error = await failure(requests.get(`${server.url}/to/big${size}`, { timeout: 5 }));
+      // Followed where the runtime takes such a head (the error names the new URL), else refused
+      // by its parser (the error names the first).
+      const followed = error.message.includes(target.slice(0, 100));
+      assertShort(error, followed ? target.slice(0, 100) : `${server.url}/to/big${size}`);
+    });
+  }
+
+  test("a 50 MB data: URL given to get() gives a short message", async () => {
+    const url = `data:text/plain,${"a".repeat(50_000_000)}`;
+    const error = await failure(requests.get(url));
+    assert.ok(error instanceof InvalidURLError, String(error).slice(0, 300));
+    assertShort(error, "data:text/plain,aaaa");
+    assert.equal(error.request.url.length, url.length);
+  });
+
+  test("a huge unparseable URL and a huge proxy URL give short messages", async () => {
+    const url = `http://exa mple/${"c".repeat(100_000)}`;
+    const error = await failure(requests.get(url));
+    assert.ok(error instanceof InvalidURLError);
+    assert.ok(error.message.length < 600, String(error.message.length));
+    assert.ok(error.message.startsWith('Invalid URL "http://exa mple/ccc'));
+    for (const proxy of [`http://exa mple/${"c".repeat(100_000)}`, `ftp://p/${"c".repeat(1e5)}`]) {
+      const error = await failure(requests.get(server.url, { proxies: { http: proxy } }));
+      assert.ok(error instanceof TypeError, String(error).slice(0, 300));
+      assert.ok(error.message.length < 600, String(error.message.length));
+      assert.ok(error.message.includes("'proxies.http'"));
+    }
+  });
 });
