@@ -8,6 +8,7 @@
  */
 
 import { clip } from "./_clip.ts";
+import { controlCharacter } from "./_url.ts";
 
 /** The TLS and proxy settings of a request or session, as the user gave them. */
 export interface TransportOptions {
@@ -241,6 +242,9 @@ function parseProxy(option: string, value: unknown): ProxyTarget {
   if (typeof value !== "string") {
     throw new TypeError(`Option '${option}' must be a proxy URL string, got ${kind(value)}`);
   }
+  // The URL parser would drop tab, CR and LF: the proxy used would not be the one written.
+  const control = controlCharacter(value);
+  if (control !== null) throw new TypeError(`Option '${option}' is not a valid URL: ${control}`);
   let url: URL;
   try {
     url = new URL(value);

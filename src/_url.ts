@@ -7,6 +7,31 @@ import { InvalidURLError } from "./errors.ts";
 const SECRET_PARAM =
   /^(?:access_?token|refresh_?token|id_?token|token|api_?key|apikey|key|secret|client_secret|password|passwd|pwd|pass|auth|authorization|sig|signature|session|sessionid|code|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+// deno-lint-ignore no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The first C0 control character or DEL in `text` and its position (counted from 0), as a message
+ * says it ("control character U+000A at position 14"), or null when there is none.
+ */
+export function controlCharacter(text: string): string | null {
+  const at = text.search(CONTROL);
+  if (at < 0) return null;
+  const code = text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0");
+  return `control character U+${code} at position ${at}`;
+}
+
+/**
+ * Throws `InvalidURLError` when URL text holds a C0 control character or DEL: the URL parser
+ * would silently drop tab, CR and LF (and percent-encode the others), sending another URL than
+ * the one written. Run it on the text, before it is parsed.
+ */
+export function checkUrlText(text: string, method: string): void {
+  if (!CONTROL.test(text)) return;
+  throw new InvalidURLError(`Invalid URL: ${controlCharacter(text)}`, {
+    request: { method, url: "" },
+  });
+}
 
 /**
  * `url` as text fit for an error message: no credentials and no values of query parameters that
@@ -62,9 +87,11 @@ export interface TargetUrl {
 
 /**
  * Parses `input` as an absolute `http(s)` URL (optionally against `base`), removing and returning
- * any credentials. Throws `InvalidURLError` for anything else.
+ * any credentials. Throws `InvalidURLError` for anything else, and for text holding a control
+ * character (see {@linkcode checkUrlText}); a `URL` object is parsed already.
  */
 export function parseTarget(input: string | URL, method: string, base?: URL): TargetUrl {
+  if (typeof input === "string") checkUrlText(input, method);
   let url: URL;
   try {
     url = typeof input === "string" ? new URL(input, base) : new URL(input.href);

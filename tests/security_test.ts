@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { InvalidURLError, RequestError, Response } from "../mod.ts";
 import { clip } from "../src/_clip.ts";
+import { checkUrlText } from "../src/_url.ts";
 import { parseLinks } from "../src/_links.ts";
 import { closedPort, response, type Scripted, scripted } from "./hardening/_fixtures.ts";
 
@@ -36,6 +37,100 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   }
   assert.fail("expected a rejection");
 }
+
+/** A `fetch` that counts its calls and answers `answer()`. */
+function spy(answer: () => globalThis.Response = () => new globalThis.Response("ok")) {
+  const calls: string[] = [];
+  const fetch = (input: RequestInfo | URL): Promise<globalThis.Response> => {
+    calls.push(input instanceof Request ? input.url : String(input));
+    return Promise.resolve(answer());
+  };
+  return { calls, fetch };
+}
+
+const hex = (code: number) => code.toString(16).toUpperCase().padStart(4, "0");
+const CONTROLS = [...Array.from({ length: 32 }, (_, i) => i), 0x7f];
+
+describe("control characters in URL text", () => {
+  test("get() refuses every C0 control and DEL in the URL text, naming it and its position", async () => {
+    for (const code of CONTROLS) {
+      const before = server.connections;
+      const url = `${server.url}/a${String.fromCharCode(code)}b`;
+      const error = await failure(requests.get(url));
+      assert.ok(error instanceof InvalidURLError, `U+${hex(code)}: ${error}`);
+      const at = server.url.length + 2;
+      assert.equal(
+        error.message,
+        `Invalid URL: control character U+${hex(code)} at position ${at}`,
+      );
+      assert.equal(error.request.method, "GET");
+      assert.equal(server.connections, before, `U+${hex(code)} reached the server`);
+    }
+  });
+
+  test('get("http://a.com/\\r\\nX: y") is refused, not sent as GET /X:%20y', async () => {
+    const { calls, fetch } = spy();
+    const error = await failure(requests.get("http://a.com/\r\nX: y", { fetch }));
+    assert.ok(error instanceof InvalidURLError, String(error));
+    assert.equal(error.message, "Invalid URL: control character U+000D at position 13");
+    assert.deepEqual(calls, []);
+  });
+
+  test("the first control character is the one named, wherever it is", async () => {
+    for (
+      const [url, message] of [
+        ["\thttp://a.test/", "U+0009 at position 0"],
+        ["http://a.test/\u007f", "U+007F at position 14"],
+        ["http://a\u0000.test/\n", "U+0000 at position 8"],
+        ["http://u:p@a.test/?q=\u001b[31m", "U+001B at position 21"],
+      ] as const
+    ) {
+      const error = await failure(requests.post(url, { json: {} }));
+      assert.ok(error instanceof InvalidURLError, String(error));
+      assert.equal(error.message, `Invalid URL: control character ${message}`);
+    }
+  });
+
+  test("text that only looks like a control character, and non-ASCII text, are accepted", async () => {
+    const { calls, fetch } = spy();
+    await requests.get("http://a.test/%0D%0A/\u0080/\u00a0/é", { fetch });
+    assert.equal(calls.length, 1);
+    assert.ok(calls[0].startsWith("http://a.test/%0D%0A/%C2%80/%C2%A0/"), calls[0]);
+  });
+
+  test("a URL object is already parsed: it is sent as the parser left it", async () => {
+    const r = await requests.get(new URL(`${server.url}/a\tb`));
+    assert.equal(r.url, `${server.url}/ab`);
+  });
+
+  test("checkUrlText() throws the same InvalidURLError, and passes clean text", () => {
+    assert.doesNotThrow(() => checkUrlText("/items?q=1", "GET"));
+    assert.throws(
+      () => checkUrlText("/items\n", "PUT"),
+      (error: unknown) =>
+        error instanceof InvalidURLError && error.request.method === "PUT" &&
+        error.message === "Invalid URL: control character U+000A at position 6",
+    );
+  });
+
+  test("a proxy URL with a control character is a TypeError naming the option and position", async () => {
+    const { calls, fetch } = spy();
+    for (const [key, proxy] of [["http", "http://127.0.0.1:3128/\n"], ["https", "http://a\tb/"]]) {
+      const error = await failure(
+        requests.get("http://a.test/", { proxies: { [key]: proxy }, fetch }),
+      );
+      assert.ok(error instanceof TypeError, String(error));
+      const at = proxy.search(/[\t\n]/);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Option 'proxies\\.${key}' is not a valid URL: control character U\\+000[9A] at position ${at}$`,
+        ),
+      );
+    }
+    assert.deepEqual(calls, []);
+  });
+});
 
 /** Today's (quadratic) parser, kept as the oracle for headers it parses in reasonable time. */
 function regexLinks(header: string): Record<string, Record<string, string>> {
