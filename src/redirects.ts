@@ -1,7 +1,8 @@
 // What a redirect changes: the next URL, method, body and the headers that must not follow.
 
 import type { HeaderMap } from "./_headers.ts";
-import { parseTarget, redactUrl } from "./_url.ts";
+import { clip } from "./_clip.ts";
+import { controlCharacter, parseTarget, redactUrl } from "./_url.ts";
 import { InvalidURLError } from "./errors.ts";
 
 /** The statuses that redirect. */
@@ -34,8 +35,11 @@ export function nextHop(status: number, location: string, from: URL, method: str
   try {
     url = parseTarget(location, method, from).url;
   } catch (cause) {
+    const control = controlCharacter(location);
     throw new InvalidURLError(
-      `Redirect refused: Location ${JSON.stringify(redactUrl(location))} is not an http(s) URL`,
+      `Redirect refused: Location ${JSON.stringify(clip(redactUrl(location)))} ${
+        control === null ? "is not an http(s) URL" : `holds a ${control}`
+      }`,
       { request, cause },
     );
   }

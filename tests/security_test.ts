@@ -113,6 +113,37 @@ describe("control characters in URL text", () => {
     );
   });
 
+  test("a redirect Location with a tab is refused, naming the position, and not followed", async () => {
+    locations.set("tab", "/a\tb");
+    const before = server.seen.length;
+    const error = await failure(requests.get(`${server.url}/to/tab`));
+    assert.ok(error instanceof InvalidURLError, String(error));
+    assert.match(
+      error.message,
+      /^Redirect refused: Location .*control character U\+0009 at position 2/,
+    );
+    assert.equal(server.seen.length, before + 1, "the Location was followed");
+  });
+
+  test("a redirect Location with any control character a Headers object allows is refused", async () => {
+    for (const code of CONTROLS) {
+      if (code === 0 || code === 10 || code === 13) continue; // Headers refuses these itself
+      const location = `/x${String.fromCharCode(code)}y`;
+      let headers: Headers;
+      try {
+        headers = new Headers({ location });
+      } catch {
+        continue; // this runtime's Headers refuses it: it can never arrive
+      }
+      const { calls, fetch } = spy(() => new globalThis.Response(null, { status: 302, headers }));
+      const error = await failure(requests.get("http://a.test/", { fetch }));
+      assert.ok(error instanceof InvalidURLError, `U+${hex(code)}: ${error}`);
+      // A Headers object trims leading and trailing whitespace, never the middle.
+      assert.match(error.message, new RegExp(`control character U\\+${hex(code)} at position 2`));
+      assert.equal(calls.length, 1, `U+${hex(code)} was followed`);
+    }
+  });
+
   test("a proxy URL with a control character is a TypeError naming the option and position", async () => {
     const { calls, fetch } = spy();
     for (const [key, proxy] of [["http", "http://127.0.0.1:3128/\n"], ["https", "http://a\tb/"]]) {
@@ -273,6 +304,19 @@ describe("message size", () => {
       `${error.message.length}: ${error.message.slice(0, 300)}`,
     );
     assert.ok(error.message.includes(`: GET ${start}`), error.message.slice(0, 300));
+  }
+
+  for (const [name, size] of [["12 KB", 12_000], ["200 KB", 200_000]] as const) {
+    test(`a ${name} ftp: Location gives a short message`, async () => {
+      locations.set(`ftp${size}`, `ftp://x.test/${"a".repeat(size)}`);
+      const url = `${server.url}/to/ftp${size}`;
+      const error = await failure(requests.get(url));
+      assertShort(error, url);
+      // Node's HTTP parser refuses a head over 16 KB: a ConnectionError then, as short.
+      if (error instanceof InvalidURLError) {
+        assert.ok(error.message.startsWith('Redirect refused: Location "ftp://x.test/aaaa'));
+      }
+    });
   }
 
   for (const [name, size] of [["12 KB", 12_000], ["1 MB", 1 << 20]] as const) {
