@@ -36,7 +36,59 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** The body for `json`: a TypeError naming the option when `JSON.stringify` cannot encode it. */
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** True when `text`, a JSON text, holds a `null` token (not only the word inside a string). */
+function hasNullToken(text: string): boolean {
+  for (let at = text.indexOf("null"); at >= 0; at = text.indexOf("null", at + 4)) {
+    const before = text.charCodeAt(at - 1);
+    // Outside a string a value follows `[`, `:` or `,`, or is the whole text.
+    if (at === 0 || before === 0x5b || before === 0x3a || before === 0x2c) return true;
+  }
+  return false;
+}
+
+/**
+ * The path (`json.items[2].value`) and text (`NaN`) of the first NaN or Infinity that
+ * `JSON.stringify(value)` writes as `null`, or null. The replacer sees each value as stringify
+ * serialises it: after `toJSON`, and only the members it writes.
+ */
+function nonFinite(value: unknown): [string, string] | null {
+  const paths = new Map<unknown, string>();
+  let found: [string, string] | null = null;
+  const stop = new Error("found");
+  try {
+    JSON.stringify(value, function (this: unknown, key: string, member: unknown) {
+      const holder = paths.get(this);
+      const path = holder === undefined
+        ? "json"
+        : Array.isArray(this)
+        ? `${holder}[${key}]`
+        : IDENTIFIER.test(key)
+        ? `${holder}.${key}`
+        : `${holder}[${JSON.stringify(clip(key))}]`;
+      const number = typeof member === "number"
+        ? member
+        : member instanceof Number
+        ? Number(member)
+        : null;
+      if (number !== null && !Number.isFinite(number)) {
+        found = [path, String(number)];
+        throw stop;
+      }
+      if (typeof member === "object" && member !== null) paths.set(member, path);
+      return member;
+    });
+  } catch (error) {
+    if (error !== stop) throw error;
+  }
+  return found;
+}
+
+/**
+ * The body for `json`: a TypeError naming the option when `JSON.stringify` cannot encode it, or
+ * when it would write a NaN or Infinity as `null` (Python `requests` refuses them too).
+ */
 function encodeJson(value: unknown): EncodedBody {
   let text: string | undefined;
   try {
@@ -49,6 +101,11 @@ function encodeJson(value: unknown): EncodedBody {
   }
   if (text === undefined) {
     throw new TypeError(`Invalid 'json': a ${typeof value} cannot be encoded as JSON`);
+  }
+  // Every NaN and Infinity becomes a null token: text without one needs no second look.
+  const bad = hasNullToken(text) ? nonFinite(value) : null;
+  if (bad !== null) {
+    throw new TypeError(`Invalid 'json': ${bad[1]} at ${clip(bad[0])} cannot be sent as JSON`);
   }
   return { body: text, contentType: JSON_TYPE, replayable: true };
 }

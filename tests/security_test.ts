@@ -353,3 +353,58 @@ describe("message size", () => {
     }
   });
 });
+
+describe("json with NaN or Infinity", () => {
+  const REFUSED = [
+    [NaN, "NaN at json"],
+    [{ a: Infinity }, "Infinity at json.a"],
+    [{ items: [0, 1, { value: NaN }] }, "NaN at json.items[2].value"],
+    [[[[-Infinity]]], "-Infinity at json[0][0][0]"],
+    [{ "a b": { "": NaN } }, 'NaN at json["a b"][""]'],
+    [{ n: new Number(NaN) }, "NaN at json.n"],
+    [{ t: { toJSON: () => NaN } }, "NaN at json.t"],
+    [{ t: { toJSON: () => ({ deep: [Infinity] }) } }, "Infinity at json.t.deep[0]"],
+    [{ ok: null, s: "null", bad: [null, NaN] }, "NaN at json.bad[1]"],
+  ] as const;
+  for (const [value, where] of REFUSED) {
+    test(`refuses ${where.split(" at ")[1]} with a TypeError naming the path`, async () => {
+      const { calls, fetch } = spy();
+      const error = await failure(requests.post("http://a.test/", { json: value, fetch }));
+      assert.ok(error instanceof TypeError, String(error));
+      assert.equal(error.message, `Invalid 'json': ${where} cannot be sent as JSON`);
+      assert.deepEqual(calls, []);
+    });
+  }
+
+  test("sends what JSON.stringify sends when no NaN or Infinity is serialised", async () => {
+    const values = [
+      { ok: null, s: "null", list: [null, 1.5, -0], when: new Date(0) },
+      { skipped: () => NaN, gone: undefined, map: new Map([["k", NaN]]) },
+      { toJSON: () => ({ replaced: true }), bad: NaN },
+      { nested: { toJSON: (key: string) => `key ${key}` } },
+    ];
+    for (const value of values) {
+      let sent: string | null = null;
+      const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+        sent = await new Request(input, init).text();
+        return new globalThis.Response("ok");
+      };
+      await requests.post("http://a.test/", { json: value, fetch });
+      assert.equal(sent, JSON.stringify(value));
+    }
+  });
+
+  test("a deep array with a NaN at the bottom is refused, not a stack overflow", async () => {
+    let value: unknown = NaN;
+    for (let i = 0; i < 2000; i++) value = [value];
+    const error = await failure(
+      requests.post("http://a.test/", { json: value, fetch: spy().fetch }),
+    );
+    assert.ok(error instanceof TypeError);
+    assert.ok(
+      error.message.startsWith("Invalid 'json': NaN at json[0][0]"),
+      error.message.slice(0, 80),
+    );
+    assert.ok(error.message.length < 600, String(error.message.length));
+  });
+});
