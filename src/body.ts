@@ -48,41 +48,70 @@ function hasNullToken(text: string): boolean {
   return false;
 }
 
-/**
- * The path (`json.items[2].value`) and text (`NaN`) of the first NaN or Infinity that
- * `JSON.stringify(value)` writes as `null`, or null. The replacer sees each value as stringify
- * serialises it: after `toJSON`, and only the members it writes.
- */
-function nonFinite(value: unknown): [string, string] | null {
-  const paths = new Map<unknown, string>();
-  let found: [string, string] | null = null;
-  const stop = new Error("found");
-  try {
-    JSON.stringify(value, function (this: unknown, key: string, member: unknown) {
-      const holder = paths.get(this);
-      const path = holder === undefined
-        ? "json"
-        : Array.isArray(this)
-        ? `${holder}[${key}]`
-        : IDENTIFIER.test(key)
-        ? `${holder}.${key}`
-        : `${holder}[${JSON.stringify(clip(key))}]`;
-      const number = typeof member === "number"
-        ? member
-        : member instanceof Number
-        ? Number(member)
-        : null;
-      if (number !== null && !Number.isFinite(number)) {
-        found = [path, String(number)];
-        throw stop;
-      }
-      if (typeof member === "object" && member !== null) paths.set(member, path);
-      return member;
-    });
-  } catch (error) {
-    if (error !== stop) throw error;
+/** `json.items[2].value` for the first `length` keys from the root (whose key is ""). */
+function formatPath(keys: readonly (string | number)[], length: number): string {
+  let path = "json";
+  for (let i = 1; i < length; i++) {
+    const key = keys[i];
+    path += typeof key === "number"
+      ? `[${key}]`
+      : IDENTIFIER.test(key)
+      ? `.${key}`
+      : `[${JSON.stringify(clip(key))}]`;
   }
-  return found;
+  return path;
+}
+
+/**
+ * The path and text (`["json.items[2].value", "NaN"]`) of the first NaN or Infinity that
+ * `JSON.stringify(root)` writes as `null`, or null. It walks what stringify serialises, in its
+ * order: each member read when its turn comes, the result of `toJSON(key)`, boxed numbers
+ * unboxed, array items and own enumerable keys; so getters and `toJSON` run a second time.
+ * Iterative, so a nesting stringify managed cannot overflow the stack here.
+ */
+function nonFinite(root: unknown): [string, string] | null {
+  // The stack of members still to visit, three slots each: holder, key, depth.
+  const stack: unknown[] = [{ "": root }, "", 0];
+  // Depth first, so entries 0..depth-1 are the keys and objects above the current member.
+  const path: (string | number)[] = [];
+  const above: unknown[] = [];
+  while (stack.length > 0) {
+    const depth = stack.pop() as number;
+    const key = stack.pop() as string | number;
+    let value = (stack.pop() as Record<string | number, unknown>)[key];
+    path[depth] = key;
+    if ((typeof value === "object" && value !== null) || typeof value === "bigint") {
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === "function") value = toJSON.call(value, String(key));
+    }
+    if (value instanceof Number) value = Number(value);
+    if (typeof value === "number") {
+      if (value - value !== 0) return [formatPath(path, depth + 1), String(value)];
+      continue;
+    }
+    if (
+      typeof value !== "object" || value === null || value instanceof String ||
+      value instanceof Boolean || isAbove(above, depth, value)
+    ) continue;
+    above[depth] = value;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push(value, i, depth + 1);
+    } else {
+      const names = Object.keys(value);
+      for (let i = names.length - 1; i >= 0; i--) stack.push(value, names[i], depth + 1);
+    }
+  }
+  return null;
+}
+
+/**
+ * True when `value` is one of the first `depth` objects of `above`: a cycle, which stringify
+ * refused already unless a toJSON or getter answered differently the second time. The walk
+ * stops there rather than loop.
+ */
+function isAbove(above: readonly unknown[], depth: number, value: object): boolean {
+  for (let i = 0; i < depth; i++) if (above[i] === value) return true;
+  return false;
 }
 
 /**

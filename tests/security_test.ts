@@ -365,9 +365,13 @@ describe("json with NaN or Infinity", () => {
     [{ t: { toJSON: () => NaN } }, "NaN at json.t"],
     [{ t: { toJSON: () => ({ deep: [Infinity] }) } }, "Infinity at json.t.deep[0]"],
     [{ ok: null, s: "null", bad: [null, NaN] }, "NaN at json.bad[1]"],
+    [{ "0": { $a_1: NaN } }, 'NaN at json["0"].$a_1'],
+    // toJSON gets the key as stringify passes it: "" for the root, "0" for an item
+    [[{ toJSON: (key: string) => (key === "0" ? Infinity : 1) }], "Infinity at json[0]"],
+    [{ toJSON: (key: string) => (key === "" ? -Infinity : 1) }, "-Infinity at json"],
   ] as const;
   for (const [value, where] of REFUSED) {
-    test(`refuses ${where.split(" at ")[1]} with a TypeError naming the path`, async () => {
+    test(`refuses ${where} with a TypeError naming the path`, async () => {
       const { calls, fetch } = spy();
       const error = await failure(requests.post("http://a.test/", { json: value, fetch }));
       assert.ok(error instanceof TypeError, String(error));
@@ -392,6 +396,21 @@ describe("json with NaN or Infinity", () => {
       await requests.post("http://a.test/", { json: value, fetch });
       assert.equal(sent, JSON.stringify(value));
     }
+  });
+
+  test("a toJSON that answers with a cycle the second time cannot make the check loop", async () => {
+    let calls = 0;
+    const cyclic: Record<string, unknown> = { n: null };
+    cyclic.self = cyclic;
+    const value = { a: null, b: { toJSON: () => (++calls === 1 ? 1 : cyclic) } };
+    let sent: string | null = null;
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      sent = await new Request(input, init).text();
+      return new globalThis.Response("ok");
+    };
+    await requests.post("http://a.test/", { json: value, fetch });
+    assert.equal(sent, '{"a":null,"b":1}');
+    assert.equal(calls, 2);
   });
 
   test("a deep array with a NaN at the bottom is refused, not a stack overflow", async () => {
