@@ -27,22 +27,26 @@ function nameEnd(text: string, at: number): number {
   return at;
 }
 
+const QUOTED_PAIR = /\\([\s\S])/g;
+
 /**
  * The quoted string whose opening quote is at `at - 1`, unescaped (`\x` stands for `x`), and
  * where it ends; an unterminated one runs to the end of the text.
  */
 function quoted(text: string, at: number): [string, number] {
-  let value = "";
-  let start = at;
+  const start = at;
+  let escaped = false;
   for (; at < text.length; at++) {
     const c = text.charCodeAt(at);
-    if (c === QUOTE) return [value + text.slice(start, at), at + 1];
+    if (c === QUOTE) break;
     if (c === BACKSLASH) {
-      value += text.slice(start, at);
-      start = ++at; // the escaped character is kept as it is, even a quote
+      escaped = true;
+      at++; // the escaped character is kept as it is, even a quote
     }
   }
-  return [value + text.slice(start), text.length];
+  const end = Math.min(at, text.length);
+  const raw = text.slice(start, end);
+  return [escaped ? raw.replace(QUOTED_PAIR, "$1") : raw, end + 1];
 }
 
 /**
