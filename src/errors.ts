@@ -56,13 +56,13 @@ export class RequestError extends Error {
   /**
    * Creates an error about `options.request`.
    *
-   * @param message What failed and why; the method and the first 200 characters of the URL
-   * are appended.
+   * @param message What failed and why; the method and the URL are appended, each cut to
+   * its first 200 characters.
    * @param options The request, and optionally the response and the cause.
    */
   constructor(message: string, options: RequestErrorOptions) {
     const { method, url } = options.request;
-    super(url ? `${message}: ${method} ${clip(url)}` : message, { cause: options.cause });
+    super(url ? `${message}: ${clip(method)} ${clip(url)}` : message, { cause: options.cause });
     this.request = Object.freeze({ method, url });
     this.response = options.response;
   }

@@ -294,6 +294,20 @@ describe("message size", () => {
       error.message.slice(0, 300),
     );
     assert.ok(error.request.url === url, "request.url was cut");
+    const method = "M".repeat(100_000);
+    const long = new RequestError("Connection refused", { request: { method, url: "http://a/" } });
+    assert.equal(long.message, `Connection refused: ${clip(method)} http://a/`);
+  });
+
+  test("a huge field name in 'files' gives a short TypeError", async () => {
+    const name = "n".repeat(100_000);
+    for (const spec of [[1, "x"], ["a.txt", 1], ["a.txt", "x", 1], 42]) {
+      const files = { [name]: spec } as unknown as Record<string, [string, string]>;
+      const error = await failure(requests.post("http://a.test/", { files, fetch: spy().fetch }));
+      assert.ok(error instanceof TypeError, String(error).slice(0, 300));
+      assert.ok(error.message.length < 600, String(error.message.length));
+      assert.ok(error.message.startsWith(`Invalid 'files["nnnn`), error.message.slice(0, 80));
+    }
   });
 
   /** Asserts `error` is short and still says which call it was about. */
