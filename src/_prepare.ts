@@ -1,6 +1,7 @@
 // The first stage of a request: every option read and checked once, the body encoded once, the
 // result frozen. Everything after this sees only the prepared request.
 
+import { clip } from "./_clip.ts";
 import type { BodyLimits } from "./_body_reader.ts";
 import { type CanonicalUrl, canonicalUrl } from "./_canonical_url.ts";
 import { addHeaders, addSessionHeaders, checkHeader, HeaderMap } from "./_headers.ts";
@@ -110,7 +111,7 @@ function checkMethod(method: unknown): string {
     throw new TypeError("Invalid 'method': expected a string such as \"GET\"");
   }
   if (!METHOD.test(method)) {
-    throw new TypeError(`Invalid 'method': ${JSON.stringify(method)} is not an HTTP method`);
+    throw new TypeError(`Invalid 'method': ${JSON.stringify(clip(method))} is not an HTTP method`);
   }
   return method.toUpperCase();
 }
@@ -150,7 +151,7 @@ function bodyRefused(method: string, options: RequestOptions): never {
     ? "files"
     : "data";
   throw new TypeError(
-    `Cannot send request: a ${method} request cannot have a body ('${option}' was given); ` +
+    `Cannot send request: a ${clip(method)} request cannot have a body ('${option}' was given); ` +
       "fetch refuses one",
   );
 }
@@ -333,14 +334,16 @@ function cookiePairs(cookies: Record<string, string>, info: RequestInfo): string
   for (const name of Object.keys(cookies)) {
     const value = cookies[name];
     if (typeof value !== "string") {
-      throw new TypeError(`Invalid 'cookies': value of ${JSON.stringify(name)} must be a string`);
+      throw new TypeError(
+        `Invalid 'cookies': value of ${JSON.stringify(clip(name))} must be a string`,
+      );
     }
     if (/[;=\s]/.test(name) || name === "") {
-      throw new TypeError(`Invalid 'cookies': ${JSON.stringify(name)} is not a cookie name`);
+      throw new TypeError(`Invalid 'cookies': ${JSON.stringify(clip(name))} is not a cookie name`);
     }
     checkHeader("cookie", value, info);
     if (value.includes(";")) {
-      throw new TypeError(`Invalid 'cookies': value of ${JSON.stringify(name)} contains ';'`);
+      throw new TypeError(`Invalid 'cookies': value of ${JSON.stringify(clip(name))} contains ';'`);
     }
     text += `${text === "" ? "" : "; "}${name}=${value}`;
   }

@@ -7,6 +7,9 @@
  * @module
  */
 
+import { clip } from "./_clip.ts";
+import { controlCharacter } from "./_url.ts";
+
 /** The TLS and proxy settings of a request or session, as the user gave them. */
 export interface TransportOptions {
   /**
@@ -227,7 +230,7 @@ function normalizeProxies(proxies: unknown): Partial<Record<Scheme, ProxyTarget>
   for (const [key, value] of Object.entries(proxies)) {
     if (key !== "http" && key !== "https") {
       throw new TypeError(
-        `Option 'proxies' has an unknown key '${key}': expected 'http' or 'https'`,
+        `Option 'proxies' has an unknown key '${clip(key)}': expected 'http' or 'https'`,
       );
     }
     if (value !== undefined) targets[key] = parseProxy(`proxies.${key}`, value);
@@ -239,16 +242,19 @@ function parseProxy(option: string, value: unknown): ProxyTarget {
   if (typeof value !== "string") {
     throw new TypeError(`Option '${option}' must be a proxy URL string, got ${kind(value)}`);
   }
+  // The URL parser would drop tab, CR and LF: the proxy used would not be the one written.
+  const control = controlCharacter(value);
+  if (control !== null) throw new TypeError(`Option '${option}' is not a valid URL: ${control}`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     // Not kept as the cause: the platform's error quotes the input, credentials and all.
-    throw new TypeError(`Option '${option}' is not a valid URL: '${redact(value)}'`);
+    throw new TypeError(`Option '${option}' is not a valid URL: '${clip(redact(value))}'`);
   }
   if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
     throw new TypeError(
-      `Option '${option}' must be an http:// or https:// proxy URL, got '${redact(value)}'`,
+      `Option '${option}' must be an http:// or https:// proxy URL, got '${clip(redact(value))}'`,
     );
   }
   let username: string;
@@ -376,7 +382,7 @@ function createDenoClient(
     if (!(error instanceof TypeError)) throw error;
     const option = blame(createHttpClient, base, proxy);
     throw new TypeError(
-      `Option '${option}' was rejected by Deno.createHttpClient: ${error.message}`,
+      `Option '${option}' was rejected by Deno.createHttpClient: ${clip(error.message)}`,
       {
         cause: error,
       },
@@ -447,7 +453,7 @@ function loadPem(
   }
   const text = readText(value, what, g, runtime);
   if (!block.test(text)) {
-    throw new TypeError(`Cannot use ${what}: '${value}' holds no PEM ${blockName}`);
+    throw new TypeError(`Cannot use ${what}: '${clip(value)}' holds no PEM ${blockName}`);
   }
   return text;
 }
@@ -456,13 +462,15 @@ function readText(path: string, what: string, g: RuntimeGlobals, runtime: string
   const read = fileReader(g);
   if (read === undefined) {
     throw new TypeError(
-      `Cannot read ${what} from '${path}': this runtime (${runtime}) cannot read files synchronously; pass PEM text instead`,
+      `Cannot read ${what} from '${
+        clip(path)
+      }': this runtime (${runtime}) cannot read files synchronously; pass PEM text instead`,
     );
   }
   try {
     return read(path);
   } catch (error) {
-    throw new TypeError(`Cannot read ${what} from '${path}': ${readFailure(error)}`, {
+    throw new TypeError(`Cannot read ${what} from '${clip(path)}': ${clip(readFailure(error))}`, {
       cause: error,
     });
   }

@@ -1,11 +1,37 @@
 // URL parsing, redaction and query encoding shared by requests, redirects and sessions.
 
+import { clip } from "./_clip.ts";
 import { InvalidURLError } from "./errors.ts";
 
 /** Query parameter names whose values are secrets and never shown in an error message. */
 const SECRET_PARAM =
   /^(?:access_?token|refresh_?token|id_?token|token|api_?key|apikey|key|secret|client_secret|password|passwd|pwd|pass|auth|authorization|sig|signature|session|sessionid|code|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+// deno-lint-ignore no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The first C0 control character or DEL in `text` and its position (counted from 0), as a message
+ * says it ("control character U+000A at position 14"), or null when there is none.
+ */
+export function controlCharacter(text: string): string | null {
+  const at = text.search(CONTROL);
+  if (at < 0) return null;
+  const code = text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0");
+  return `control character U+${code} at position ${at}`;
+}
+
+/**
+ * Throws `InvalidURLError` when URL text holds a C0 control character or DEL: the URL parser
+ * would silently drop tab, CR and LF (and percent-encode the others), sending another URL than
+ * the one written. Run it on the text, before it is parsed.
+ */
+export function checkUrlText(text: string, method: string): void {
+  if (!CONTROL.test(text)) return;
+  throw new InvalidURLError(`Invalid URL: ${controlCharacter(text)}`, {
+    request: { method, url: "" },
+  });
+}
 
 /**
  * `url` as text fit for an error message: no credentials and no values of query parameters that
@@ -16,8 +42,7 @@ export function redactUrl(url: URL | string): string {
   try {
     parsed = typeof url === "string" ? new URL(url) : url;
   } catch {
-    const text = String(url).replace(USERINFO, "$1");
-    return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+    return clip(String(url).replace(USERINFO, "$1"));
   }
   const base = parsed.username === "" && parsed.password === ""
     ? parsed.href
@@ -62,21 +87,25 @@ export interface TargetUrl {
 
 /**
  * Parses `input` as an absolute `http(s)` URL (optionally against `base`), removing and returning
- * any credentials. Throws `InvalidURLError` for anything else.
+ * any credentials. Throws `InvalidURLError` for anything else, and for text holding a control
+ * character (see {@linkcode checkUrlText}); a `URL` object is parsed already.
  */
 export function parseTarget(input: string | URL, method: string, base?: URL): TargetUrl {
+  if (typeof input === "string") checkUrlText(input, method);
   let url: URL;
   try {
     url = typeof input === "string" ? new URL(input, base) : new URL(input.href);
   } catch {
     // Not kept as the cause: the platform's error quotes the input, credentials and all.
-    throw new InvalidURLError(`Invalid URL ${JSON.stringify(redactUrl(String(input)))}`, {
+    throw new InvalidURLError(`Invalid URL ${JSON.stringify(clip(redactUrl(String(input))))}`, {
       request: { method, url: "" },
     });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new InvalidURLError(
-      `Unsupported URL scheme '${url.protocol.slice(0, -1)}': only http and https are allowed`,
+      `Unsupported URL scheme '${
+        clip(url.protocol.slice(0, -1))
+      }': only http and https are allowed`,
       { request: { method, url: redactUrl(url) } },
     );
   }
@@ -137,7 +166,7 @@ export function eachField(
       if (pair[1] === null || pair[1] === undefined) continue;
       if (!isScalar(pair[1])) {
         throw new TypeError(
-          `Invalid '${option}': value of '${pair[0]}' must be a string or number`,
+          `Invalid '${option}': value of '${clip(pair[0])}' must be a string or number`,
         );
       }
       add(pair[0], String(pair[1]));
@@ -158,13 +187,17 @@ export function eachField(
       for (const item of value as readonly unknown[]) {
         if (item === null || item === undefined) continue;
         if (!isScalar(item)) {
-          throw new TypeError(`Invalid '${option}': items of '${name}' must be strings or numbers`);
+          throw new TypeError(
+            `Invalid '${option}': items of '${clip(name)}' must be strings or numbers`,
+          );
         }
         add(name, String(item));
       }
     } else {
       throw new TypeError(
-        `Invalid '${option}': value of '${name}' must be a string, number, boolean or array of them`,
+        `Invalid '${option}': value of '${
+          clip(name)
+        }' must be a string, number, boolean or array of them`,
       );
     }
   }

@@ -1,5 +1,6 @@
 // data / json / files -> the body to send and its content type.
 
+import { clip } from "./_clip.ts";
 import { eachField, encodeForm, type FormFields } from "./_url.ts";
 import { type FileSpec, MultipartBuilder } from "./multipart.ts";
 
@@ -35,19 +36,105 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** The body for `json`: a TypeError naming the option when `JSON.stringify` cannot encode it. */
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** True when `text`, a JSON text, holds a `null` token (not only the word inside a string). */
+function hasNullToken(text: string): boolean {
+  for (let at = text.indexOf("null"); at >= 0; at = text.indexOf("null", at + 4)) {
+    const before = text.charCodeAt(at - 1);
+    // Outside a string a value follows `[`, `:` or `,`, or is the whole text.
+    if (at === 0 || before === 0x5b || before === 0x3a || before === 0x2c) return true;
+  }
+  return false;
+}
+
+/** `json.items[2].value` for the first `length` keys from the root (whose key is ""). */
+function formatPath(keys: readonly (string | number)[], length: number): string {
+  let path = "json";
+  for (let i = 1; i < length; i++) {
+    const key = keys[i];
+    path += typeof key === "number"
+      ? `[${key}]`
+      : IDENTIFIER.test(key)
+      ? `.${key}`
+      : `[${JSON.stringify(clip(key))}]`;
+  }
+  return path;
+}
+
+/**
+ * The path and text (`["json.items[2].value", "NaN"]`) of the first NaN or Infinity that
+ * `JSON.stringify(root)` writes as `null`, or null. It walks what stringify serialises, in its
+ * order: each member read when its turn comes, the result of `toJSON(key)`, boxed numbers
+ * unboxed, array items and own enumerable keys; so getters and `toJSON` run a second time.
+ * Iterative, so a nesting stringify managed cannot overflow the stack here.
+ */
+function nonFinite(root: unknown): [string, string] | null {
+  // The stack of members still to visit, three slots each: holder, key, depth.
+  const stack: unknown[] = [{ "": root }, "", 0];
+  // Depth first, so entries 0..depth-1 are the keys and objects above the current member.
+  const path: (string | number)[] = [];
+  const above: unknown[] = [];
+  while (stack.length > 0) {
+    const depth = stack.pop() as number;
+    const key = stack.pop() as string | number;
+    let value = (stack.pop() as Record<string | number, unknown>)[key];
+    path[depth] = key;
+    if ((typeof value === "object" && value !== null) || typeof value === "bigint") {
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === "function") value = toJSON.call(value, String(key));
+    }
+    if (value instanceof Number) value = Number(value);
+    if (typeof value === "number") {
+      if (value - value !== 0) return [formatPath(path, depth + 1), String(value)];
+      continue;
+    }
+    if (
+      typeof value !== "object" || value === null || value instanceof String ||
+      value instanceof Boolean || isAbove(above, depth, value)
+    ) continue;
+    above[depth] = value;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push(value, i, depth + 1);
+    } else {
+      const names = Object.keys(value);
+      for (let i = names.length - 1; i >= 0; i--) stack.push(value, names[i], depth + 1);
+    }
+  }
+  return null;
+}
+
+/**
+ * True when `value` is one of the first `depth` objects of `above`: a cycle, which stringify
+ * refused already unless a toJSON or getter answered differently the second time. The walk
+ * stops there rather than loop.
+ */
+function isAbove(above: readonly unknown[], depth: number, value: object): boolean {
+  for (let i = 0; i < depth; i++) if (above[i] === value) return true;
+  return false;
+}
+
+/**
+ * The body for `json`: a TypeError naming the option when `JSON.stringify` cannot encode it, or
+ * when it would write a NaN or Infinity as `null` (Python `requests` refuses them too).
+ */
 function encodeJson(value: unknown): EncodedBody {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (cause) {
     throw new TypeError(
-      `Invalid 'json': JSON.stringify failed (${(cause as Error).message})`,
+      `Invalid 'json': JSON.stringify failed (${clip((cause as Error).message)})`,
       { cause },
     );
   }
   if (text === undefined) {
     throw new TypeError(`Invalid 'json': a ${typeof value} cannot be encoded as JSON`);
+  }
+  // Every NaN and Infinity becomes a null token: text without one needs no second look.
+  const bad = hasNullToken(text) ? nonFinite(value) : null;
+  if (bad !== null) {
+    throw new TypeError(`Invalid 'json': ${bad[1]} at ${clip(bad[0])} cannot be sent as JSON`);
   }
   return { body: text, contentType: JSON_TYPE, replayable: true };
 }

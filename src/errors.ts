@@ -6,6 +6,7 @@
  * @module
  */
 
+import { clip } from "./_clip.ts";
 import type { Response } from "./response.ts";
 
 /** The request an error is about: its method and its URL with credentials redacted. */
@@ -30,7 +31,8 @@ export interface RequestErrorOptions {
  * The base of every error the module raises for network, protocol and HTTP outcomes.
  *
  * Its message ends with the method and the redacted URL, e.g.
- * `Connection refused: GET http://127.0.0.1:9/` (a {@linkcode Response} built by hand has no URL,
+ * `Connection refused: GET http://127.0.0.1:9/`; a URL longer than 200 characters is cut there,
+ * with "...", while `request.url` keeps it whole (a {@linkcode Response} built by hand has no URL,
  * so errors about it end with the message alone).
  *
  * @example Catch every failure of a request
@@ -54,12 +56,13 @@ export class RequestError extends Error {
   /**
    * Creates an error about `options.request`.
    *
-   * @param message What failed and why; the method and URL are appended.
+   * @param message What failed and why; the method and the URL are appended, each cut to
+   * its first 200 characters.
    * @param options The request, and optionally the response and the cause.
    */
   constructor(message: string, options: RequestErrorOptions) {
     const { method, url } = options.request;
-    super(url ? `${message}: ${method} ${url}` : message, { cause: options.cause });
+    super(url ? `${message}: ${clip(method)} ${clip(url)}` : message, { cause: options.cause });
     this.request = Object.freeze({ method, url });
     this.response = options.response;
   }

@@ -1,6 +1,8 @@
 // multipart/form-data built by the module: a cryptographically random boundary, WHATWG escaping
 // of names, and streamed parts that are never buffered whole.
 
+import { clip } from "./_clip.ts";
+
 /** The content of an uploaded file. */
 export type FileObject = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
 
@@ -68,23 +70,25 @@ export class MultipartBuilder {
     } else if (Array.isArray(spec) && (spec.length === 2 || spec.length === 3)) {
       [filename, content, type] = spec as [string, FileObject, string | undefined];
       if (typeof filename !== "string") {
-        throw new TypeError(`Invalid 'files[${JSON.stringify(name)}]': filename must be a string`);
+        throw new TypeError(
+          `Invalid 'files[${JSON.stringify(clip(name))}]': filename must be a string`,
+        );
       }
       if (!isFileObject(content)) {
         throw new TypeError(
-          `Invalid 'files[${JSON.stringify(name)}]': content must be a string, Uint8Array, ` +
+          `Invalid 'files[${JSON.stringify(clip(name))}]': content must be a string, Uint8Array, ` +
             "ArrayBuffer, Blob or ReadableStream",
         );
       }
       if (type !== undefined && (typeof type !== "string" || BAD_TYPE.test(type))) {
         throw new TypeError(
-          `Invalid 'files[${JSON.stringify(name)}]': content type must be a one-line string`,
+          `Invalid 'files[${JSON.stringify(clip(name))}]': content type must be a one-line string`,
         );
       }
       if (type === undefined && content instanceof Blob && content.type) type = content.type;
     } else {
       throw new TypeError(
-        `Invalid 'files[${JSON.stringify(name)}]': expected [filename, content], ` +
+        `Invalid 'files[${JSON.stringify(clip(name))}]': expected [filename, content], ` +
           "[filename, content, contentType] or a File/Blob",
       );
     }

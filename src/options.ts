@@ -1,6 +1,7 @@
 // The request options: their types, documented one by one, and their normalization at the
 // boundary, so the rest of the module sees one checked shape.
 
+import { clip } from "./_clip.ts";
 import type { HeaderInput } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
 import type { FormFields } from "./_url.ts";
@@ -159,7 +160,7 @@ export function ownOptions<T extends object>(options: T): T {
 export function knownOptions(options: object): RequestOptions {
   const own: Record<string, unknown> = bare();
   for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw new TypeError(`Unknown option '${name}'${suggest(name)}`);
+    if (!KNOWN.has(name)) throw new TypeError(`Unknown option '${clip(name)}'${suggest(name)}`);
     own[name] = (options as Record<string, unknown>)[name];
   }
   return own as RequestOptions;
@@ -169,7 +170,7 @@ export function knownOptions(options: object): RequestOptions {
 export function checkOptionNames(options: object, extra?: ReadonlySet<string>): void {
   for (const name of Object.keys(options)) {
     if (!KNOWN.has(name) && !extra?.has(name)) {
-      throw new TypeError(`Unknown option '${name}'${suggest(name)}`);
+      throw new TypeError(`Unknown option '${clip(name)}'${suggest(name)}`);
     }
   }
 }

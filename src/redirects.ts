@@ -4,7 +4,8 @@
 import { type Hop, HopInfo, hopUrl, ownHeaders } from "./_hop.ts";
 import type { HeaderMap } from "./_headers.ts";
 import type { Prepared } from "./_prepare.ts";
-import { parseTarget, redactUrl } from "./_url.ts";
+import { clip } from "./_clip.ts";
+import { controlCharacter, parseTarget, redactUrl } from "./_url.ts";
 import { InvalidURLError, RequestError } from "./errors.ts";
 
 /** The statuses that redirect. */
@@ -53,12 +54,16 @@ export function locationText(value: string): string {
  */
 export function nextHop(status: number, location: string, from: URL, method: string): NextHop {
   const request = { method, url: redactUrl(from) };
+  const text = locationText(location);
   let url: URL;
   try {
-    url = parseTarget(locationText(location), method, from).url;
+    url = parseTarget(text, method, from).url;
   } catch (cause) {
+    const control = controlCharacter(text);
     throw new InvalidURLError(
-      `Redirect refused: Location ${JSON.stringify(redactUrl(location))} is not an http(s) URL`,
+      `Redirect refused: Location ${JSON.stringify(clip(redactUrl(text)))} ${
+        control === null ? "is not an http(s) URL" : `holds a ${control}`
+      }`,
       { request, cause },
     );
   }

@@ -7,7 +7,9 @@
  */
 
 import type { BodyReader } from "./_body_reader.ts";
+import { clip } from "./_clip.ts";
 import { HTTPError, JSONDecodeError, type RequestInfo } from "./errors.ts";
+import { parseLinks } from "./_links.ts";
 import { reasonPhrase } from "./_status.ts";
 
 const DEFAULT_ENCODING = "utf-8";
@@ -247,7 +249,7 @@ export class Response {
     try {
       decoderFor(label);
     } catch (cause) {
-      throw new RangeError(`Unknown encoding ${JSON.stringify(label)}`, { cause });
+      throw new RangeError(`Unknown encoding ${JSON.stringify(clip(label))}`, { cause });
     }
     this.#encoding = label;
   }
@@ -316,14 +318,15 @@ export class Response {
     try {
       return JSON.parse(text);
     } catch (cause) {
-      const type = this.#header("content-type") ?? "none";
+      const type = clip(this.#header("content-type") ?? "none");
+      const reason = clip(this.reason);
       const start = text.length > 80 ? `${text.slice(0, 80)}...` : text;
       throw new JSONDecodeError(
         text === ""
-          ? `Response body is empty, not JSON (${this.status_code} ${this.reason}, content type ${
+          ? `Response body is empty, not JSON (${this.status_code} ${reason}, content type ${
             JSON.stringify(type)
           })`
-          : `Response body is not valid JSON (${this.status_code} ${this.reason}, content type ${
+          : `Response body is not valid JSON (${this.status_code} ${reason}, content type ${
             JSON.stringify(type)
           }, body ${JSON.stringify(start)})`,
         { request: this.#request, response: this, cause, doc: text },
@@ -347,23 +350,8 @@ export class Response {
    * Python `requests`.
    */
   get links(): Record<string, Link> {
-    const links: Record<string, Link> = Object.create(null);
     const header = this.#header("link");
-    if (header === null) return links;
-    for (const entry of header.match(/<[^>]*>(?:\s*;\s*[^,;=]+(?:=(?:"[^"]*"|[^,;]*))?)*/g) ?? []) {
-      const close = entry.indexOf(">");
-      const link: Link = Object.create(null);
-      link.url = entry.slice(1, close);
-      for (
-        const param of entry.slice(close + 1).matchAll(
-          /;\s*([^=;\s]+)\s*(?:=\s*(?:"([^"]*)"|([^;]*)))?/g,
-        )
-      ) {
-        link[param[1].toLowerCase()] = (param[2] ?? param[3] ?? "").trim();
-      }
-      links[link.rel ?? link.url] = link;
-    }
-    return links;
+    return header === null ? Object.create(null) : parseLinks(header);
   }
 
   /**
@@ -376,7 +364,7 @@ export class Response {
     const code = this.status_code;
     if (code >= 400 && code < 600) {
       const kind = code < 500 ? "Client Error" : "Server Error";
-      throw new HTTPError(`${code} ${kind}: ${this.reason}`, {
+      throw new HTTPError(`${code} ${kind}: ${clip(this.reason)}`, {
         request: this.#request,
         response: this,
       });

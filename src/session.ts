@@ -5,10 +5,11 @@
  * @module
  */
 
+import { clip } from "./_clip.ts";
 import { addHeaders, trackedHeaders } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
 import { createTransport, type Transport } from "./_transport.ts";
-import { type FormFields, type FormValue, redactUrl } from "./_url.ts";
+import { controlCharacter, type FormFields, type FormValue, redactUrl } from "./_url.ts";
 import { checkAuth } from "./auth.ts";
 import { CookieJar } from "./cookies.ts";
 import { InvalidURLError } from "./errors.ts";
@@ -61,8 +62,6 @@ const SESSION_ONLY = new Set(["base_url", "hooks", "allow_absolute_urls"]);
 const TRANSPORT_KEYS = ["verify", "cert", "proxies"] as const;
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 const NETWORK_PATH = /^\s*[\\/]{2}|^\s*\\/;
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
  * A series of requests sharing defaults: headers, auth, params, cookies (an RFC 6265 jar fed by
@@ -218,18 +217,15 @@ export class Session {
     const base = this.#base;
     if (base === undefined || (typeof url !== "string" && !(url instanceof URL))) return url;
     const refuse = (why: string) =>
-      new InvalidURLError(`Refused URL ${JSON.stringify(redactUrl(String(url)))}: ${why}`, {
+      new InvalidURLError(`Refused URL ${JSON.stringify(clip(redactUrl(String(url))))}: ${why}`, {
         request: { method, url: redactUrl(base) },
       });
     if (url instanceof URL || ABSOLUTE.test(url.trimStart())) {
       if (!this.#allowAbsolute) throw refuse("absolute URLs are not allowed (allow_absolute_urls)");
       return url;
     }
-    const control = CONTROL.exec(url);
-    if (control !== null) {
-      const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-      throw refuse(`control character U+${code} at position ${control.index}`);
-    }
+    const control = controlCharacter(url);
+    if (control !== null) throw refuse(control);
     if (NETWORK_PATH.test(url)) {
       throw refuse("a network-path or backslash URL would leave base_url");
     }
@@ -288,7 +284,7 @@ function baseUrl(value: unknown): URL | undefined {
     base = new URL(String(value));
   } catch {
     // Not kept as the cause: the platform's error quotes the input, credentials and all.
-    throw new TypeError(`Invalid 'base_url': ${JSON.stringify(redactUrl(String(value)))}`);
+    throw new TypeError(`Invalid 'base_url': ${JSON.stringify(clip(redactUrl(String(value))))}`);
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") {
     throw new TypeError("Invalid 'base_url': expected an http or https URL");
