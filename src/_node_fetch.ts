@@ -33,7 +33,7 @@ export interface NodeFetchInit {
   /** Lower-case header names to values, already checked by the core. */
   headers: Record<string, string>;
   /** The body: sent with Content-Length when its size is known, else chunked. */
-  body: Uint8Array | Blob | ReadableStream<Uint8Array> | string | null;
+  body: Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | string | null;
   /** Aborting rejects with the signal's reason and destroys the connection. */
   signal?: AbortSignal;
   /** TLS settings for an https URL. */
@@ -163,11 +163,13 @@ interface Outgoing {
 function outgoing(body: NodeFetchInit["body"]): Outgoing {
   if (body === null || body === undefined) return { bytes: null, stream: null, size: null };
   if (typeof body === "string") body = encoder.encode(body);
+  if (body instanceof ArrayBuffer) body = new Uint8Array(body);
   if (body instanceof Uint8Array) return { bytes: body, stream: null, size: body.byteLength };
   if (body instanceof Blob) return { bytes: null, stream: body.stream(), size: body.size };
   if (body instanceof ReadableStream) return { bytes: null, stream: body, size: null };
   throw new TypeError(
-    "Cannot send the request: its body must be a string, Uint8Array, Blob or ReadableStream",
+    "Cannot send the request: its body must be a string, Uint8Array, ArrayBuffer, Blob or " +
+      "ReadableStream",
   );
 }
 

@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import https from "node:https";
 import type net from "node:net";
 import { gzipSync } from "node:zlib";
-import { canSendBodyOnGet, nodeFetch, type NodeFetchInit } from "../src/_node_fetch.ts";
+import {
+  canSendBodyOnGet,
+  closeIdleNodeAgents,
+  nodeFetch,
+  type NodeFetchInit,
+} from "../src/_node_fetch.ts";
 import { CallGuard } from "../src/_guard.ts";
 import { ConnectionError } from "../src/errors.ts";
 import { closedPort, HTTPBIN, rawServer, serve } from "./_server.ts";
@@ -106,7 +111,7 @@ describe("nodeFetch() sends exactly what it is given", () => {
     }
   });
 
-  it("sends a stream body chunked, or fixed-length when a Content-Length is given", async () => {
+  it("sends a stream chunked (fixed-length with a Content-Length), a Blob or ArrayBuffer sized", async () => {
     const server = await scripted((_, socket) => socket.write(ok()));
     const stream = () =>
       new ReadableStream<Uint8Array>({
@@ -122,7 +127,9 @@ describe("nodeFetch() sends exactly what it is given", () => {
       await (await nodeFetch(server.url, { method: "GET", headers: fixed, body: stream() })).text();
       const blob = new Blob(["blob ", new Uint8Array([0x62, 0x6f, 0x64, 0x79])]);
       await (await nodeFetch(server.url, { method: "GET", headers: {}, body: blob })).text();
-      const [chunked, length, sized] = server.seen;
+      const buffer = new TextEncoder().encode("buffer").buffer;
+      await (await nodeFetch(server.url, { method: "GET", headers: {}, body: buffer })).text();
+      const [chunked, length, sized, whole] = server.seen;
       assert.equal(headerOf(chunked, "transfer-encoding"), "chunked");
       assert.equal(headerOf(chunked, "content-length"), null);
       assert.equal(decoder.decode(chunked.body), "abcde");
@@ -131,6 +138,8 @@ describe("nodeFetch() sends exactly what it is given", () => {
       assert.equal(decoder.decode(length.body), "abcde");
       assert.equal(headerOf(sized, "content-length"), "9");
       assert.equal(decoder.decode(sized.body), "blob body");
+      assert.equal(headerOf(whole, "content-length"), "6");
+      assert.equal(decoder.decode(whole.body), "buffer");
     } finally {
       await server.close();
     }
@@ -287,6 +296,7 @@ describe("nodeFetch() returns the response as received", () => {
         const error = await failure(nodeFetch(server.url, GET_JSON));
         assert.match(error.message, /^Invalid HTTP response: /);
         assert.match(error.message, new RegExp(status.split(" ")[0]));
+        assert.match(classified(error).message, /^The server sent an invalid HTTP response/);
         assert.ok(await eventually(() => server.open === 0), `${status} left the socket open`);
       } finally {
         await server.close();
@@ -397,6 +407,20 @@ describe("nodeFetch() ends as the runtime's client does", () => {
       }
       assert.equal(server.seen.length, 20);
       assert.equal(server.connections, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("closeIdleNodeAgents() closes idle kept-alive connections", async () => {
+    const server = await scripted((_, socket) => socket.write(ok()));
+    try {
+      await (await nodeFetch(server.url, GET_JSON)).text();
+      assert.equal(server.open, 1);
+      closeIdleNodeAgents();
+      assert.ok(await eventually(() => server.open === 0), "the idle connection stayed open");
+      await (await nodeFetch(server.url, GET_JSON)).text();
+      assert.equal(server.connections, 2);
     } finally {
       await server.close();
     }
