@@ -242,7 +242,7 @@ function exchange(
     let req: ClientRequest | undefined;
     let res: IncomingMessage | undefined;
     let failBody: ((error: unknown) => void) | undefined;
-    let upload: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    const upload = body.stream?.getReader();
     pooled.active++;
     const finish = () => {
       if (finished) return;
@@ -298,16 +298,7 @@ function exchange(
       }
     });
     if (init.headers["content-length"] !== undefined) req.strictContentLength = true;
-    if (body.stream === null) {
-      try {
-        req.end(body.bytes ?? undefined);
-      } catch (error) {
-        fail(error);
-      }
-    } else {
-      upload = body.stream.getReader();
-      pump(req, upload).catch(fail);
-    }
+    writeBody(req, body.bytes, upload, fail);
   });
 }
 
@@ -324,6 +315,24 @@ function requestOptions(target: URL, init: NodeFetchInit, agent: Agent): Record<
   };
   if (target.protocol === "https:") Object.assign(options, tlsOptions(init.tls));
   return options;
+}
+
+/** Writes the body: at once when in memory, else pumped from `upload`. */
+function writeBody(
+  req: ClientRequest,
+  bytes: Uint8Array | null,
+  upload: ReadableStreamDefaultReader<Uint8Array> | undefined,
+  fail: (error: unknown) => void,
+): void {
+  if (upload !== undefined) {
+    pump(req, upload).catch(fail);
+    return;
+  }
+  try {
+    req.end(bytes ?? undefined);
+  } catch (error) {
+    fail(error);
+  }
 }
 
 /** Writes a streamed body piece by piece, as fast as the socket drains. */
