@@ -234,12 +234,12 @@ const UNDECODABLE =
   /decompress|zlib|gzip|deflate|inflate|brotli|corrupt|incorrect header|unexpected end of file/;
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'()]+/gi;
 /**
- * Deno's (hyper), Bun's and Node's (undici: a parser error, Content-Length values that
+ * Deno's (hyper), Bun's, Node's (undici: a parser error, Content-Length values that
  * disagree, too large a header block) words for a response that breaks HTTP/1.1 framing or
  * syntax.
  */
 const MALFORMED =
-  /invalid (?:http|content-length)|invalidcontentlength|malformed_http|message head is too large|headerstoolarge|does not match the http\/1\.1 protocol|und_err_res_content_length_mismatch|und_err_headers_overflow/;
+  /invalid (?:http|content-length)|invalidcontentlength|malformed_http|message head is too large|headerstoolarge|does not match the http\/1\.1 protocol|und_err_res_content_length_mismatch|und_err_headers_overflow|hpe_[a-z_]+|parse error/;
 
 /**
  * The platform's error as a cause fit to be shown: runtimes quote the URL in their messages and

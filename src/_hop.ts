@@ -6,6 +6,8 @@ import type { HeaderMap } from "./_headers.ts";
 import type { Prepared } from "./_prepare.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { redactUrl } from "./_url.ts";
+import { nodeFetch, type NodeFetchInit } from "./_node_fetch.ts";
+import { countedBody } from "./_upload.ts";
 import type { HTTPDigestAuth } from "./digest_auth.ts";
 import type { SentRequest } from "./response.ts";
 
@@ -91,6 +93,9 @@ export interface Hop {
   cookies: string | null;
   /** Digest credentials, until a redirect leaves the origin. */
   digest: HTTPDigestAuth | null;
+  /** False when the last hop's transport was asked not to decode the body (node:http, Bun's
+   * `decompress: false`): the module decodes it. */
+  decoded: boolean;
 }
 
 /** The parsed URL of the hop, parsed on first use. */
@@ -122,14 +127,48 @@ function hopInit(prepared: Prepared, hop: Hop, signal: AbortSignal | undefined):
     : "manual";
   if (hop.method !== "GET") init.method = hop.method;
   if (hop.headers !== null) init.headers = hop.headers.fields;
-  const payload = hop.payload;
+  const payload = outgoing(prepared, hop);
   if (payload !== null) {
-    init.body = payload;
-    if (payload instanceof ReadableStream) init.duplex = "half";
+    init.body = payload.body;
+    if (payload.body instanceof ReadableStream) init.duplex = "half";
+    if (payload.length !== null) {
+      init.headers = { ...init.headers, "content-length": String(payload.length) };
+    }
   }
   if (signal !== undefined) init.signal = signal;
   if (prepared.inflateHere) init.decompress = false;
   return init;
+}
+
+/**
+ * The body to send on this hop: the prepared one, or, with `upload_progress`, a stream over it
+ * that counts what the transport takes (made anew on every hop, so a redirect or a retry sends
+ * it again), with its length for the Content-Length header a stream would lose.
+ */
+function outgoing(
+  prepared: Prepared,
+  hop: Hop,
+): { body: BodyInit; length: number | null } | null {
+  if (hop.payload === null) return null;
+  if (prepared.uploadProgress === null) return { body: hop.payload, length: null };
+  const counted = countedBody(hop.payload, prepared.uploadProgress);
+  return { body: counted.body, length: counted.total };
+}
+
+/** A GET or HEAD with a body, through the runtime's node:http client. */
+function nodeHop(prepared: Prepared, hop: Hop, signal: AbortSignal | undefined) {
+  const headers: Record<string, string> = { ...hop.headers?.fields };
+  headers.accept ??= "*/*";
+  headers["accept-encoding"] ??= "gzip, deflate";
+  const payload = outgoing(prepared, hop)!;
+  if (payload.length !== null) headers["content-length"] = String(payload.length);
+  return nodeFetch(hop.href, {
+    method: hop.method,
+    headers,
+    body: payload.body as NodeFetchInit["body"],
+    signal,
+    tls: prepared.nodeTls ?? undefined,
+  });
 }
 
 /** Sends one hop; the promise of its response headers, no longer than the call allows. */
@@ -142,7 +181,11 @@ export function sendHop(
   hop.info.sent(hop.headers?.fields ?? null, prepared.sensitive);
   hop.shared = true;
   let sending: Promise<globalThis.Response>;
-  if (
+  hop.decoded = !prepared.inflateHere;
+  if (prepared.viaNode && hop.payload !== null && (hop.method === "GET" || hop.method === "HEAD")) {
+    hop.decoded = false;
+    sending = nodeHop(prepared, hop, guard.signal);
+  } else if (
     plain && hop.first && prepared.canonical !== null && hop.method === "GET" &&
     hop.headers === null && guard.signal === undefined && !prepared.inflateHere
   ) {

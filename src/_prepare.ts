@@ -7,7 +7,16 @@ import { type CanonicalUrl, canonicalUrl } from "./_canonical_url.ts";
 import { addHeaders, addSessionHeaders, checkHeader, HeaderMap } from "./_headers.ts";
 import { type RetryPolicy, retryPolicy } from "./_retry.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
-import { leaseTransport, type Transport, type TransportLease } from "./_transport.ts";
+import { canSendBodyOnGet } from "./_node_fetch.ts";
+import {
+  leaseTransport,
+  type NodeTlsOptions,
+  nodeTlsOptions,
+  type Transport,
+  type TransportLease,
+  type TransportOptions,
+} from "./_transport.ts";
+import { canStreamUploads } from "./_upload.ts";
 import { appendParams, parseTarget } from "./_url.ts";
 import { checkAuth, staticAuthorization } from "./auth.ts";
 import { encodeBody, type EncodedBody } from "./body.ts";
@@ -51,6 +60,8 @@ export interface SessionContext {
   requestHooks?: Hooks["request"];
   /** The session's transport for its own `verify`, `cert` and `proxies`. */
   transport?: Transport | null;
+  /** The session's own `verify`, `cert` and `proxies`, for the node:http client. */
+  tls?: TransportOptions;
 }
 
 /** A request with every option checked: what the hop loop sends. */
@@ -89,6 +100,12 @@ export interface Prepared {
   readonly uploadProgress: ((sent: number, total: number | null) => void) | null;
   /** Bun: ask for gzip, deflate and br and inflate here (see `inflatesHere`). */
   readonly inflateHere: boolean;
+  /**
+   * A GET or HEAD with a body, which fetch refuses: such a hop goes through the runtime's
+   * node:http client, with these TLS settings (null: the defaults).
+   */
+  readonly viaNode: boolean;
+  readonly nodeTls: NodeTlsOptions | null;
 }
 
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -144,16 +161,34 @@ function target(method: string, url: unknown, options: RequestOptions): Target {
   return { href: full.href, url: full, fragment, canonical: null, credentials: parsed.credentials };
 }
 
-function bodyRefused(method: string, options: RequestOptions): never {
+/**
+ * The TLS settings for a GET or HEAD with a body, sent through the runtime's node:http client
+ * (fetch refuses such a body); a TypeError where that cannot be done.
+ */
+function bodyOnGet(
+  method: string,
+  options: RequestOptions,
+  session: SessionContext | null,
+): NodeTlsOptions | null {
   const option = options.json !== undefined
     ? "json"
     : options.files !== undefined
     ? "files"
     : "data";
-  throw new TypeError(
-    `Cannot send request: a ${clip(method)} request cannot have a body ('${option}' was given); ` +
-      "fetch refuses one",
-  );
+  const refuse = (why: string) =>
+    new TypeError(`Cannot send a ${method} request with a body ('${option}'): ${why}`);
+  if (!canSendBodyOnGet()) throw refuse("this runtime's fetch refuses one");
+  if (options.fetch !== undefined && options.fetch !== null) {
+    throw refuse("a custom 'fetch' takes a Request, which cannot hold one");
+  }
+  if (session?.requestHooks !== undefined && session.requestHooks.length > 0) {
+    throw refuse("request hooks take a Request, which cannot hold one");
+  }
+  return nodeTlsOptions({
+    verify: options.verify ?? session?.tls?.verify,
+    cert: options.cert ?? session?.tls?.cert,
+    proxies: options.proxies ?? session?.tls?.proxies,
+  });
 }
 
 /** The origin of a prepared URL (`scheme://host:port`). */
@@ -187,7 +222,8 @@ export function prepare(
 
   let headers = callHeaders(options, session, trusted, sensitive, info);
   const body = encodeBody(options.data, options.json, options.files);
-  if (body.body !== null && (method === "GET" || method === "HEAD")) bodyRefused(method, options);
+  const viaNode = body.body !== null && (method === "GET" || method === "HEAD");
+  const nodeTls = viaNode ? bodyOnGet(method, options, session) : null;
   const auth: Auth | null = checkAuth(options.auth) ?? where.credentials ??
     (trusted ? session?.auth ?? null : null);
   headers = impliedHeaders(headers, body.contentType, auth);
@@ -199,6 +235,12 @@ export function prepare(
     options.upload_progress,
     "upload_progress",
   );
+  if (uploadProgress !== null && body.body !== null && !canStreamUploads(where.href)) {
+    throw new TypeError(
+      "Invalid 'upload_progress': this runtime's fetch cannot stream a request body here " +
+        "(a browser streams uploads over https only)",
+    );
+  }
   const maxBytes = options.max_bytes === undefined || options.max_bytes === null
     ? null
     : count(options.max_bytes, "max_bytes", 0);
@@ -212,7 +254,7 @@ export function prepare(
   const inflateHere = inflatesHere(custom, maxBytes !== null || stream, headers);
   if (inflateHere) (headers ??= new HeaderMap()).set("accept-encoding", "gzip, deflate, br");
   // Last: nothing after it throws, so a leased transport is always released by the hop loop.
-  const lease = transportOf(options);
+  const lease = viaNode ? null : transportOf(options);
   return Object.freeze({
     method,
     href: where.href,
@@ -239,6 +281,8 @@ export function prepare(
     hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
     uploadProgress,
     inflateHere,
+    viaNode,
+    nodeTls,
   });
 }
 

@@ -591,3 +591,37 @@ function evictOldest(): void {
     return;
   }
 }
+
+/** TLS settings in the shape node:https takes (`tls.connect` options). */
+export interface NodeTlsOptions {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  rejectUnauthorized?: boolean;
+}
+
+/**
+ * `verify` and `cert` for the node:http client (a GET with a body goes through it), PEM files
+ * read; null when nothing special is asked. `proxies` cannot be honoured there: a TypeError.
+ */
+export function nodeTlsOptions(options: TransportOptions): NodeTlsOptions | null {
+  const settings = normalize(options);
+  if (settings === null) return null;
+  if (Object.keys(settings.proxies).length > 0) {
+    throw new TypeError(
+      "Option 'proxies' is not supported for a GET or HEAD request with a body: it is sent " +
+        "with the runtime's node:http client, which has no proxy support here",
+    );
+  }
+  const g = globalThis as unknown as RuntimeGlobals;
+  const tls = loadTls(settings, g, runtimeName(g));
+  if (tls === null) return null;
+  const out: NodeTlsOptions = {};
+  if (tls.insecure) out.rejectUnauthorized = false;
+  if (tls.ca !== undefined) out.ca = tls.ca;
+  if (tls.cert !== undefined) {
+    out.cert = tls.cert;
+    out.key = tls.key;
+  }
+  return out;
+}

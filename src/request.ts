@@ -90,6 +90,7 @@ export function send(
     fragment: prepared.fragment,
     cookies: prepared.cookies,
     digest: prepared.digest,
+    decoded: true,
   });
 }
 
@@ -138,7 +139,7 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
         // Where the browser followed redirects itself, only it knows the final URL.
         const url = raw.redirected && raw.url !== "" ? raw.url : hop.href + hop.fragment;
         const arrived: Arrived = { raw, url, request: hop.info, elapsed, history };
-        const read = await readBody(arrived, guard, prepared, !prepared.inflateHere);
+        const read = await readBody(arrived, guard, prepared, hop.decoded);
         handedOff = read[1];
         return read[0];
       }

@@ -8,6 +8,7 @@
 import { clip } from "./_clip.ts";
 import { addHeaders, trackedHeaders } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
+import { closeIdleNodeAgents } from "./_node_fetch.ts";
 import { createTransport, type Transport } from "./_transport.ts";
 import { controlCharacter, type FormFields, type FormValue, redactUrl } from "./_url.ts";
 import { checkAuth } from "./auth.ts";
@@ -200,6 +201,7 @@ export class Session {
   close(): void {
     this.#transport?.close();
     this.#transport = undefined;
+    closeIdleNodeAgents();
   }
 
   /** Same as {@linkcode Session.close}, for `await using`. */
@@ -272,6 +274,11 @@ export class Session {
       jar: this.cookies,
       requestHooks: this.hooks.request,
       transport: this.#transport ?? null,
+      tls: {
+        verify: this.#defaults.verify,
+        cert: this.#defaults.cert,
+        proxies: this.#defaults.proxies,
+      },
     };
   }
 }

@@ -393,3 +393,81 @@ describe("countedBody() with nodeFetch", () => {
     }
   });
 });
+
+describe("requests: upload_progress", () => {
+  const bodies = () => ({
+    bytes: { data: new Uint8Array(SIZE).fill(1) },
+    text: { data: "x".repeat(SIZE) },
+    blob: { data: new Blob([new Uint8Array(SIZE)]) },
+    stream: {
+      data: new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 16; i++) c.enqueue(new Uint8Array(MB));
+          c.close();
+        },
+      }),
+    },
+    multipart: { files: { f: ["a.bin", new Uint8Array(SIZE)] as [string, Uint8Array] } },
+  });
+  for (const kind of ["bytes", "text", "blob", "stream", "multipart"] as const) {
+    it(`moves during a ${kind} upload and ends at the total`, async () => {
+      const server = await slowServer();
+      try {
+        const calls: [number, number | null, boolean][] = [];
+        const options = bodies()[kind];
+        const r = await within(
+          30_000,
+          (await import("../mod.ts")).post(server.url, {
+            ...options,
+            upload_progress: (sent, total) => calls.push([sent, total, server.answered]),
+          }),
+        );
+        const sent = Number(r.content);
+        assert.ok(sent >= SIZE, `server read ${sent}`);
+        assert.ok(calls.length > 10, `${calls.length} calls`);
+        assert.ok(
+          calls.filter(([, , answered]) => !answered).length > 5,
+          "moved before the answer",
+        );
+        for (let i = 1; i < calls.length; i++) assert.ok(calls[i][0] >= calls[i - 1][0]);
+        const [last, total] = calls[calls.length - 1];
+        assert.equal(last, sent);
+        if (kind !== "stream") assert.equal(total, sent);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it("starts again when a 307 sends the body again", async () => {
+    const { serve } = await import("./_server.ts");
+    const requests = await import("../mod.ts");
+    const server = await serve();
+    try {
+      const calls: number[] = [];
+      const r = await requests.post(`${server.url}/redirect/307?to=/echo`, {
+        data: new Uint8Array(200_000),
+        upload_progress: (sent) => calls.push(sent),
+      });
+      assert.equal(r.status_code, 200);
+      // The count starts again from the start for the second hop (the server may answer the
+      // first before it read the whole body) and ends at the whole body.
+      const restart = calls.findIndex((n, i) => i > 0 && n < calls[i - 1]);
+      assert.ok(restart > 0, `no restart in ${calls}`);
+      assert.equal(calls[calls.length - 1], 200_000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("is a TypeError naming the option when it is not a function", async () => {
+    const requests = await import("../mod.ts");
+    await assert.rejects(
+      requests.post("http://127.0.0.1:9/", {
+        data: "x",
+        upload_progress: 1 as unknown as () => void,
+      }),
+      /'upload_progress'/,
+    );
+  });
+});
