@@ -8,8 +8,7 @@
  * @module
  */
 
-import { CookieStore, type Entry } from "./_cookie_store.ts";
-import { isPublicSuffix, registrableDomain } from "./_public_suffix.ts";
+import { RULES } from "./_public_suffix_data.js";
 
 /** One stored cookie. */
 export interface Cookie {
@@ -129,7 +128,7 @@ const NOT_A_HOST = /[/\\?#@\s]/;
  */
 export class CookieJar implements Iterable<Cookie> {
   /** Keyed by name, domain and path; insertion order is creation order. */
-  #store: CookieStore<Cookie> = new CookieStore({
+  #store: CookieStore = new CookieStore({
     perSite: MAX_PER_SITE,
     total: MAX_COOKIES,
     siteOf,
@@ -230,7 +229,7 @@ export class CookieJar implements Iterable<Cookie> {
     if (host === "") return null;
     const secureScheme = url.protocol === "https:";
     const path = url.pathname;
-    const matches: Entry<Cookie>[] = [];
+    const matches: Entry[] = [];
     for (const domain of domainsOf(host)) {
       const entries = this.#store.inDomain(domain);
       if (entries === undefined) continue;
@@ -736,4 +735,257 @@ function longerThan(text: string, limit: number): boolean {
     bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
   }
   return bytes > limit;
+}
+
+// Public suffixes (https://publicsuffix.org/list/ "Algorithm") over the rules of
+// `_public_suffix_data.js`, which stay one string until a host of more than one label is looked
+// up. They and the store below live in this module rather than their own because on Deno each
+// module costs about 0.4 ms at import.
+
+/**
+ * The first labels of the rules directly under each domain (`co` under `uk`, `*` for `*.ck`,
+ * `!www` for `!www.ck`): the text of its line until first needed, then a Set. `null` until the
+ * first lookup.
+ */
+let byParent: Map<string, string | Set<string>> | null = null;
+
+function indexLines(): Map<string, string | Set<string>> {
+  const index = new Map<string, string | Set<string>>();
+  for (let start = 0; start < RULES.length;) {
+    const newline = RULES.indexOf("\n", start);
+    const end = newline === -1 ? RULES.length : newline;
+    // Every line holds at least one label after its domain.
+    const space = RULES.indexOf(" ", start);
+    index.set(RULES.slice(start, space), RULES.slice(space + 1, end));
+    start = end + 1;
+  }
+  return index;
+}
+
+/** The first labels of the rules directly under `parent`. */
+function rulesUnder(parent: string): Set<string> | undefined {
+  byParent ??= indexLines();
+  const labels = byParent.get(parent);
+  if (typeof labels !== "string") return labels;
+  const set = new Set(labels.split(" "));
+  byParent.set(parent, set);
+  return set;
+}
+
+/**
+ * The public suffix of a host name in the URL parser's form (lower case, punycode, no trailing
+ * dot): the labels the prevailing rule matches. An exception rule prevails and gives its match
+ * less the leftmost label; otherwise the rule of most labels does; with none, the last label.
+ */
+function publicSuffix(host: string): string {
+  let dot = host.lastIndexOf(".");
+  if (dot === -1) return host;
+  let parent = host.slice(dot + 1);
+  let suffix = parent;
+  // A leading dot stops the walk: an empty label can be part of no rule.
+  while (dot > 0) {
+    const end = dot;
+    dot = host.lastIndexOf(".", dot - 1);
+    const label = host.slice(dot + 1, end);
+    const rules = rulesUnder(parent);
+    if (rules?.has(`!${label}`)) return parent;
+    const candidate = `${label}.${parent}`;
+    if (rules !== undefined && (rules.has(label) || rules.has("*"))) suffix = candidate;
+    parent = candidate;
+  }
+  return suffix;
+}
+
+/** Whether a host name in the URL parser's form is itself a public suffix. */
+function isPublicSuffix(host: string): boolean {
+  return publicSuffix(host) === host;
+}
+
+/**
+ * The registrable domain of a host name (its public suffix and one more label), or the host
+ * itself when it is a public suffix.
+ */
+function registrableDomain(host: string): string {
+  const suffix = publicSuffix(host);
+  if (suffix === host) return host;
+  // The dot before the suffix; the label before it runs from the dot before that.
+  const end = host.length - suffix.length - 1;
+  return host.slice(end === 0 ? 0 : host.lastIndexOf(".", end - 1) + 1);
+}
+
+/** One stored cookie with its place in the creation order. */
+interface Entry {
+  /** The cookie's identity: name, domain and path. */
+  readonly key: string;
+  /** The cookie; replaced in place when a cookie with the same key arrives. */
+  item: Cookie;
+  /** Increases with each new key: the creation order, kept across replacements. */
+  readonly order: number;
+  /** The site the cookie counts against; `null` until the store starts counting. */
+  site: string | null;
+}
+
+/** The caps and how a domain maps to the site it counts against. */
+interface StoreLimits {
+  /** The most cookies one site keeps. */
+  readonly perSite: number;
+  /** The most cookies the store keeps. */
+  readonly total: number;
+  /** The site of a domain: its registrable domain, say. Called only once the store is crowded. */
+  readonly siteOf: (domain: string) => string;
+}
+
+/** Entries keyed by name, domain and path, in creation order. */
+type Bucket = Map<string, Entry>;
+
+/**
+ * The jar's storage: entries in creation order, indexed by domain so a request looks only at
+ * cookies that can match its host, and kept within RFC 6265 §6.1's limits (a cap per site and one
+ * in all) by §5.3's order of removal: expired cookies first, then the oldest of the most crowded
+ * site.
+ */
+class CookieStore {
+  readonly #limits: StoreLimits;
+  #entries: Bucket = new Map();
+  #domains: Map<string, Bucket> = new Map();
+  /**
+   * The entries of each site. Counting starts only once the store holds more than `perSite`
+   * cookies, before which no site can be over its cap: a small jar never looks a site up.
+   */
+  #sites: Map<string, Bucket> | null = null;
+  /** `#crowds[n]`: the sites holding `n` cookies, in the order they reached `n`. */
+  #crowds: Set<string>[] = [];
+  #largest = 0;
+  /** No cookie expires before this; a sweep for expired cookies is due only from then on. */
+  #nextExpiry = Infinity;
+  #created = 0;
+
+  constructor(limits: StoreLimits) {
+    this.#limits = limits;
+  }
+
+  /** The number of entries, expired ones not yet removed included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Every entry in creation order; deleting while iterating is safe. */
+  values(): IterableIterator<Entry> {
+    return this.#entries.values();
+  }
+
+  /** The entries whose `domain` is exactly `domain`, in creation order. */
+  inDomain(domain: string): IterableIterator<Entry> | undefined {
+    return this.#domains.get(domain)?.values();
+  }
+
+  /**
+   * Stores `item` under `key`: an existing entry is replaced in place (keeping its creation
+   * order), an expired item only deletes, and a new entry may push out others to keep the caps.
+   */
+  put(key: string, item: Cookie, now: number): void {
+    if (item.expires !== null && item.expires <= now) {
+      this.delete(key);
+      return;
+    }
+    if (item.expires !== null && item.expires < this.#nextExpiry) this.#nextExpiry = item.expires;
+    const old = this.#entries.get(key);
+    if (old !== undefined) {
+      old.item = item;
+      return;
+    }
+    const entry: Entry = { key, item, order: this.#created++, site: null };
+    this.#entries.set(key, entry);
+    let bucket = this.#domains.get(item.domain);
+    if (bucket === undefined) this.#domains.set(item.domain, bucket = new Map());
+    bucket.set(key, entry);
+    if (this.#sites !== null) this.#join(entry);
+    else if (this.#entries.size > this.#limits.perSite) this.#startCounting();
+    this.#keepCaps(entry, now);
+  }
+
+  /** Removes the entry under `key`; whether there was one. */
+  delete(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    this.#entries.delete(key);
+    const bucket = this.#domains.get(entry.item.domain)!;
+    bucket.delete(key);
+    if (bucket.size === 0) this.#domains.delete(entry.item.domain);
+    if (entry.site !== null) this.#leave(entry);
+    return true;
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#entries.clear();
+    this.#domains.clear();
+    this.#sites = null;
+    this.#crowds = [];
+    this.#largest = 0;
+    this.#nextExpiry = Infinity;
+  }
+
+  /** RFC 6265 §5.3 step 12: expired cookies go first, then the crowded site's oldest. */
+  #keepCaps(added: Entry, now: number): void {
+    const sites = this.#sites;
+    if (sites === null) return;
+    const { perSite, total } = this.#limits;
+    const site = added.site!;
+    if (sites.get(site)!.size <= perSite && this.#entries.size <= total) return;
+    if (this.#nextExpiry <= now) this.#sweep(now);
+    let crowd = sites.get(site);
+    while (crowd !== undefined && crowd.size > perSite) {
+      this.delete(crowd.keys().next().value!);
+      crowd = sites.get(site);
+    }
+    while (this.#entries.size > total) {
+      // The site of the cookie that overflowed pays when it is among the most crowded.
+      const largest = this.#crowds[this.#largest];
+      const victim = largest.has(site) ? site : largest.values().next().value!;
+      this.delete(sites.get(victim)!.keys().next().value!);
+    }
+  }
+
+  /** Removes every expired entry and learns when the next one expires. */
+  #sweep(now: number): void {
+    let next = Infinity;
+    for (const entry of this.#entries.values()) {
+      const expires = entry.item.expires;
+      if (expires === null) continue;
+      if (expires <= now) this.delete(entry.key);
+      else if (expires < next) next = expires;
+    }
+    this.#nextExpiry = next;
+  }
+
+  #startCounting(): void {
+    this.#sites = new Map();
+    for (const entry of this.#entries.values()) this.#join(entry);
+  }
+
+  /** Counts `entry` against its site. */
+  #join(entry: Entry): void {
+    const site = entry.site ??= this.#limits.siteOf(entry.item.domain);
+    const sites = this.#sites!;
+    let bucket = sites.get(site);
+    if (bucket === undefined) sites.set(site, bucket = new Map());
+    this.#crowds[bucket.size]?.delete(site);
+    bucket.set(entry.key, entry);
+    (this.#crowds[bucket.size] ??= new Set()).add(site);
+    if (bucket.size > this.#largest) this.#largest = bucket.size;
+  }
+
+  /** Stops counting a removed `entry` against its site. */
+  #leave(entry: Entry): void {
+    const site = entry.site!;
+    const sites = this.#sites!;
+    const bucket = sites.get(site)!;
+    this.#crowds[bucket.size].delete(site);
+    bucket.delete(entry.key);
+    if (bucket.size === 0) sites.delete(site);
+    else this.#crowds[bucket.size].add(site);
+    // Counts move by one, so the largest drops by at most one.
+    if (this.#crowds[this.#largest]?.size === 0 && this.#largest > 0) this.#largest--;
+  }
 }
