@@ -1,13 +1,14 @@
 /**
- * The cookie jar: RFC 6265 §5.1-5.4 storage and retrieval, with the RFC 6265bis rule that a
- * `Secure` cookie is never accepted from, nor sent to, a plain `http://` URL.
- *
- * There is no public suffix list: a `Domain` attribute naming a single label (`com`,
- * `localhost`) is refused unless it is the request host itself, but a multi-label public
- * suffix such as `co.uk` is not recognised.
+ * The cookie jar: RFC 6265 §5.1-5.4 storage and retrieval, with RFC 6265bis's rules that a
+ * `Secure` cookie is never accepted from, nor sent to, a plain `http://` URL and that the
+ * `__Secure-` and `__Host-` name prefixes hold. A `Domain` attribute naming a public suffix (the
+ * Public Suffix List, or any single label such as `localhost`) is refused unless it is the
+ * request host itself, which then keeps the cookie as host-only (RFC 6265 §5.3 step 5).
  *
  * @module
  */
+
+import { RULES } from "./_public_suffix_data.js";
 
 /** One stored cookie. */
 export interface Cookie {
@@ -80,8 +81,10 @@ export interface CookieFilter {
 
 /** The longest `Set-Cookie` line accepted, in UTF-8 bytes. */
 const MAX_LINE_BYTES = 8192;
-/** The most cookies a jar keeps; the oldest are dropped beyond it. */
+/** The most cookies a jar keeps (RFC 6265 §6.1 asks for at least 3000). */
 const MAX_COOKIES = 3000;
+/** The most cookies one site keeps (§6.1: at least 50); Chromium's and Firefox's number. */
+const MAX_PER_SITE = 180;
 /** The latest time a `Date` can hold, in milliseconds since the epoch. */
 const MAX_TIME = 8.64e15;
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
@@ -94,6 +97,9 @@ const YEAR_TOKEN = /^(\d{2,4})(?:\D|$)/;
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
+/** RFC 6265bis name prefixes, matched case-insensitively. */
+const SECURE_PREFIX = /^__secure-/i;
+const HOST_PREFIX = /^__host-/i;
 /** Characters that would make a domain parse as more than a host. */
 const NOT_A_HOST = /[/\\?#@\s]/;
 
@@ -107,7 +113,9 @@ export let replaceCookies: (jar: CookieJar, cookies: Iterable<Cookie>) => void;
  * A cookie jar following the RFC 6265 storage model: `Domain`, `Path`, `Secure`, `Max-Age` and
  * `Expires` are honoured when cookies arrive and when they are sent back.
  *
- * Cookies are kept in creation order; expired ones are removed when next encountered.
+ * Cookies are kept in creation order; expired ones are removed when next encountered. A site
+ * (a registrable domain such as `example.co.uk`) keeps at most 180 cookies and the jar 3000:
+ * past either cap, expired cookies go first, then the oldest of the site holding the most.
  *
  * @example Keep cookies between requests
  * ```ts
@@ -126,13 +134,17 @@ export let replaceCookies: (jar: CookieJar, cookies: Iterable<Cookie>) => void;
  */
 export class CookieJar implements Iterable<Cookie> {
   /** Keyed by name, domain and path; insertion order is creation order. */
-  #cookies: Map<string, Cookie> = new Map();
+  #store: CookieStore = new CookieStore({
+    perSite: MAX_PER_SITE,
+    total: MAX_COOKIES,
+    siteOf,
+  });
 
   static {
     replaceCookies = (jar, cookies) => {
-      jar.#cookies.clear();
+      jar.#store.clear();
       const now = Date.now();
-      for (const cookie of cookies) jar.#store({ ...cookie }, now);
+      for (const cookie of cookies) jar.#put({ ...cookie }, now);
     };
   }
 
@@ -160,9 +172,11 @@ export class CookieJar implements Iterable<Cookie> {
    * Stores the `Set-Cookie` header values received in a response from `url`.
    *
    * A cookie is refused, without error, when its line is malformed or longer than 8192 bytes,
-   * its `Domain` does not cover the host of `url`, or it is `Secure` and `url` is not `https:`.
-   * A cookie that has already expired deletes the stored cookie with the same name, domain and
-   * path.
+   * its `Domain` does not cover the host of `url` or is a public suffix other than that host,
+   * it is `Secure` and `url` is not `https:`, or its name starts with `__Secure-` or `__Host-`
+   * (in any case) and it breaks that prefix's rules: `Secure` for both, and for `__Host-` no
+   * `Domain` and a `Path` attribute of `/`. A cookie that has already expired deletes the stored
+   * cookie with the same name, domain and path.
    *
    * @param url The URL the response came from.
    * @param setCookie The `Set-Cookie` header values, one cookie each.
@@ -187,19 +201,19 @@ export class CookieJar implements Iterable<Cookie> {
     if (host === "") return;
     const secureScheme = url.protocol === "https:";
     for (const line of setCookie) {
-      const cookie = parseSetCookie(line, url, now);
+      const cookie = parseSetCookie(line, url.pathname, now);
       if (cookie === null || (cookie.secure && !secureScheme)) continue;
       if (cookie.domain === "" || (isIp(cookie.domain) && cookie.domain === host)) {
         cookie.domain = host;
         cookie.hostOnly = true;
-      } else if (!cookie.domain.replace(/\.$/, "").includes(".")) {
-        // With no public suffix list, a single label stands in for a public suffix (§5.3 step 5).
-        if (cookie.domain !== host) continue;
-        cookie.hostOnly = true;
       } else if (!domainMatch(host, cookie.domain)) {
         continue;
+      } else if (isPublicSuffix(cookie.domain.replace(/\.$/, ""))) {
+        // RFC 6265 §5.3 step 5: a public suffix is refused unless it is the host itself.
+        if (cookie.domain !== host) continue;
+        cookie.hostOnly = true;
       }
-      this.#store(cookie, now);
+      this.#put(cookie, now);
     }
   }
 
@@ -224,22 +238,29 @@ export class CookieJar implements Iterable<Cookie> {
    * ```
    */
   cookieHeader(url: URL, now: number = Date.now()): string | null {
-    if (this.#cookies.size === 0) return null;
+    if (this.#store.size === 0) return null;
     const host = url.hostname;
     if (host === "") return null;
     const secureScheme = url.protocol === "https:";
     const path = url.pathname;
-    const matches: Cookie[] = [];
-    for (const cookie of this.#live(now)) {
-      if (cookie.secure && !secureScheme) continue;
-      if (cookie.hostOnly ? cookie.domain !== host : !domainMatch(host, cookie.domain)) continue;
-      if (!pathMatch(path, cookie.path)) continue;
-      matches.push(cookie);
+    const matches: Entry[] = [];
+    for (const domain of domainsOf(host)) {
+      const entries = this.#store.inDomain(domain);
+      if (entries === undefined) continue;
+      for (const entry of entries) {
+        const cookie = entry.item;
+        if (isExpired(cookie, now)) {
+          this.#store.delete(entry.key);
+          continue;
+        }
+        if (cookie.secure && !secureScheme) continue;
+        if (cookie.hostOnly ? cookie.domain !== host : !domainMatch(host, cookie.domain)) continue;
+        if (pathMatch(path, cookie.path)) matches.push(entry);
+      }
     }
     if (matches.length === 0) return null;
-    // Array.prototype.sort is stable, so equal paths keep creation order.
-    matches.sort((a, b) => b.path.length - a.path.length);
-    return matches.map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
+    matches.sort((a, b) => b.item.path.length - a.item.path.length || a.order - b.order);
+    return matches.map(({ item }) => `${item.name}=${item.value}`).join("; ");
   }
 
   /**
@@ -278,7 +299,9 @@ export class CookieJar implements Iterable<Cookie> {
    * @param options Domain, path, flags and expiry.
    * @throws {TypeError} When the name is empty or holds `=`, `;` or a control character, the
    * value holds `;` or a control character, the domain is not a host name, the path does not
-   * start with `/`, or `expires` is not a valid time.
+   * start with `/`, `expires` is not a valid time, or the name starts with `__Secure-` or
+   * `__Host-` (in any case) and the cookie breaks that prefix's rules: `secure` for both, and
+   * for `__Host-` no `domain` and the path `/`.
    *
    * @example Set a cookie for one domain
    * ```ts
@@ -323,13 +346,16 @@ export class CookieJar implements Iterable<Cookie> {
         throw new TypeError(`Cannot set cookie '${name}': 'expires' is not a valid time`);
       }
     }
-    this.#store({
+    const secure = options.secure ?? false;
+    const broken = prefixRuleBroken(name, secure, domain, path);
+    if (broken !== null) throw new TypeError(`Cannot set cookie '${name}': ${broken}`);
+    this.#put({
       name,
       value,
       domain,
       path,
       expires,
-      secure: options.secure ?? false,
+      secure,
       httpOnly: options.httpOnly ?? false,
       hostOnly: false,
       sameSite: null,
@@ -356,10 +382,10 @@ export class CookieJar implements Iterable<Cookie> {
   delete(name: string, where?: CookieFilter): boolean {
     const now = Date.now();
     let removed = false;
-    for (const [key, cookie] of this.#cookies) {
-      if (!filterMatch(cookie, name, where)) continue;
-      this.#cookies.delete(key);
-      if (!isExpired(cookie, now)) removed = true;
+    for (const { key, item } of this.#store.values()) {
+      if (!filterMatch(item, name, where)) continue;
+      this.#store.delete(key);
+      if (!isExpired(item, now)) removed = true;
     }
     return removed;
   }
@@ -378,7 +404,7 @@ export class CookieJar implements Iterable<Cookie> {
    * ```
    */
   clear(): void {
-    this.#cookies.clear();
+    this.#store.clear();
   }
 
   /**
@@ -441,37 +467,58 @@ export class CookieJar implements Iterable<Cookie> {
 
   /** The unexpired cookies in creation order; expired ones met on the way are removed. */
   *#live(now: number): Generator<Cookie> {
-    for (const [key, cookie] of this.#cookies) {
-      if (isExpired(cookie, now)) this.#cookies.delete(key);
-      else yield cookie;
+    for (const { key, item } of this.#store.values()) {
+      if (isExpired(item, now)) this.#store.delete(key);
+      else yield item;
     }
   }
 
-  /** RFC 6265 §5.3 steps 11-12: replace in place, delete when expired, cap the jar's size. */
-  #store(cookie: Cookie, now: number): void {
-    const key = JSON.stringify([cookie.name, cookie.domain, cookie.path]);
-    if (isExpired(cookie, now)) {
-      this.#cookies.delete(key);
-      return;
-    }
-    // Map.set on an existing key keeps its position, which is the cookie's creation order.
-    this.#cookies.set(key, cookie);
-    if (this.#cookies.size <= MAX_COOKIES) return;
-    for (const [oldKey, old] of this.#cookies) {
-      if (isExpired(old, now)) this.#cookies.delete(oldKey);
-    }
-    for (const oldKey of this.#cookies.keys()) {
-      if (this.#cookies.size <= MAX_COOKIES) break;
-      this.#cookies.delete(oldKey);
-    }
+  /** RFC 6265 §5.3 steps 11-12: replace in place, delete when expired, keep the caps. */
+  #put(cookie: Cookie, now: number): void {
+    this.#store.put(JSON.stringify([cookie.name, cookie.domain, cookie.path]), cookie, now);
   }
 }
 
 /**
- * RFC 6265 §5.2: parses one `Set-Cookie` line. The returned domain is the canonical `Domain`
+ * @internal The cookies a response to `url` sets that a jar would keep, name to value (for
+ * `Response.cookies`): stored by a fresh jar, so the rules are the jar's own. Without a URL (a
+ * response built by hand) only the lines themselves count: a cookie that expires deletes an
+ * earlier one of the same name, and `Domain` and `Secure` are taken as given.
+ *
+ * @param url The URL the response came from, or `""` (anything that is not a URL counts so).
+ * @param setCookie The `Set-Cookie` header values.
+ * @param now The current time in milliseconds since the epoch.
+ * @returns A new object with a `null` prototype.
+ */
+export function responseCookies(
+  url: string,
+  setCookie: readonly string[],
+  now: number = Date.now(),
+): Record<string, string> {
+  const target = parseUrl(url);
+  if (target !== null) {
+    const jar = new CookieJar();
+    jar.setFromResponse(target, setCookie, now);
+    return jar.toObject();
+  }
+  const kept = new Map<string, string>();
+  for (const line of setCookie) {
+    const cookie = parseSetCookie(line, "/", now);
+    if (cookie === null) continue;
+    if (isExpired(cookie, now)) kept.delete(cookie.name);
+    else kept.set(cookie.name, cookie.value);
+  }
+  const object: Record<string, string> = Object.create(null);
+  for (const [name, value] of kept) object[name] = value;
+  return object;
+}
+
+/**
+ * RFC 6265 §5.2: parses one `Set-Cookie` line from a response to `requestPath`; `null` when it is
+ * malformed or breaks its name prefix's rules. The returned domain is the canonical `Domain`
  * attribute, or `""` when absent; the caller decides host-only.
  */
-function parseSetCookie(line: string, url: URL, now: number): Cookie | null {
+function parseSetCookie(line: string, requestPath: string, now: number): Cookie | null {
   if (longerThan(line, MAX_LINE_BYTES)) return null;
   const [pair, ...attributes] = line.split(";");
   const eq = pair.indexOf("=");
@@ -484,7 +531,7 @@ function parseSetCookie(line: string, url: URL, now: number): Cookie | null {
     name,
     value,
     domain: "",
-    path: defaultPath(url.pathname),
+    path: defaultPath(requestPath),
     expires: null,
     secure: false,
     httpOnly: false,
@@ -493,6 +540,7 @@ function parseSetCookie(line: string, url: URL, now: number): Cookie | null {
   };
   let maxAge: number | null = null;
   let expires: number | null = null;
+  let pathGiven = false;
   for (const attribute of attributes) {
     const split = attribute.indexOf("=");
     const key = trimWsp(split === -1 ? attribute : attribute.slice(0, split)).toLowerCase();
@@ -518,7 +566,8 @@ function parseSetCookie(line: string, url: URL, now: number): Cookie | null {
         }
         break;
       case "path":
-        cookie.path = arg.startsWith("/") ? arg : defaultPath(url.pathname);
+        cookie.path = arg.startsWith("/") ? arg : defaultPath(requestPath);
+        pathGiven = true;
         break;
       case "secure":
         cookie.secure = true;
@@ -540,7 +589,29 @@ function parseSetCookie(line: string, url: URL, now: number): Cookie | null {
     }
   }
   cookie.expires = maxAge ?? expires;
-  return cookie;
+  // RFC 6265bis §5.7 steps 20-21: `__Host-` asks for a Path attribute, not only the path "/".
+  const path = pathGiven ? cookie.path : null;
+  return prefixRuleBroken(name, cookie.secure, cookie.domain, path) === null ? cookie : null;
+}
+
+/**
+ * RFC 6265bis §4.1.3 and §5.7 steps 20-21: the rule of the cookie name's prefix (`__Secure-`,
+ * `__Host-`, in any case) that a cookie breaks, or `null` when it keeps them. `domain` is the
+ * Domain attribute (`""` for none) and `path` the path it was set with (`null` for none).
+ */
+function prefixRuleBroken(
+  name: string,
+  secure: boolean,
+  domain: string,
+  path: string | null,
+): string | null {
+  const host = HOST_PREFIX.test(name);
+  if (!host && !SECURE_PREFIX.test(name)) return null;
+  if (!secure) return `a '${host ? "__Host-" : "__Secure-"}' cookie must be secure`;
+  if (!host) return null;
+  if (domain !== "") return "a '__Host-' cookie must have no domain";
+  if (path !== "/") return "a '__Host-' cookie must have the path '/'";
+  return null;
 }
 
 /** RFC 6265 §5.1.1: the cookie-date algorithm; `null` when the date is unusable. */
@@ -596,6 +667,27 @@ function domainMatch(host: string, domain: string): boolean {
   return host.endsWith(`.${domain}`) && !isIp(host);
 }
 
+/**
+ * The domains a cookie sent to `host` can be stored under: the host, each domain it is a
+ * subdomain of (none for an IP address) and `""`, the domain of cookies for every host.
+ */
+function* domainsOf(host: string): Generator<string> {
+  yield host;
+  if (!isIp(host)) {
+    for (let dot = host.indexOf("."); dot !== -1; dot = host.indexOf(".", dot + 1)) {
+      // A trailing dot leaves "" behind it, which comes last, once.
+      if (dot + 1 < host.length) yield host.slice(dot + 1);
+    }
+  }
+  yield "";
+}
+
+/** The site a cookie's domain counts against for the per-site cap: its registrable domain. */
+function siteOf(domain: string): string {
+  if (domain === "" || isIp(domain)) return domain;
+  return registrableDomain(domain.endsWith(".") ? domain.slice(0, -1) : domain);
+}
+
 /** Whether a canonical host is an IPv4 or bracketed IPv6 address. */
 function isIp(host: string): boolean {
   return host.startsWith("[") || IPV4.test(host);
@@ -612,6 +704,15 @@ function canonicalDomain(domain: string): string | null {
   }
   try {
     return new URL(`http://${bare}/`).hostname;
+  } catch {
+    return null;
+  }
+}
+
+function parseUrl(text: string): URL | null {
+  if (text === "") return null;
+  try {
+    return new URL(text);
   } catch {
     return null;
   }
@@ -648,4 +749,257 @@ function longerThan(text: string, limit: number): boolean {
     bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
   }
   return bytes > limit;
+}
+
+// Public suffixes (https://publicsuffix.org/list/ "Algorithm") over the rules of
+// `_public_suffix_data.js`, which stay one string until a host of more than one label is looked
+// up. They and the store below live in this module rather than their own because on Deno each
+// module costs about 0.4 ms at import.
+
+/**
+ * The first labels of the rules directly under each domain (`co` under `uk`, `*` for `*.ck`,
+ * `!www` for `!www.ck`): the text of its line until first needed, then a Set. `null` until the
+ * first lookup.
+ */
+let byParent: Map<string, string | Set<string>> | null = null;
+
+function indexLines(): Map<string, string | Set<string>> {
+  const index = new Map<string, string | Set<string>>();
+  for (let start = 0; start < RULES.length;) {
+    const newline = RULES.indexOf("\n", start);
+    const end = newline === -1 ? RULES.length : newline;
+    // Every line holds at least one label after its domain.
+    const space = RULES.indexOf(" ", start);
+    index.set(RULES.slice(start, space), RULES.slice(space + 1, end));
+    start = end + 1;
+  }
+  return index;
+}
+
+/** The first labels of the rules directly under `parent`. */
+function rulesUnder(parent: string): Set<string> | undefined {
+  byParent ??= indexLines();
+  const labels = byParent.get(parent);
+  if (typeof labels !== "string") return labels;
+  const set = new Set(labels.split(" "));
+  byParent.set(parent, set);
+  return set;
+}
+
+/**
+ * The public suffix of a host name in the URL parser's form (lower case, punycode, no trailing
+ * dot): the labels the prevailing rule matches. An exception rule prevails and gives its match
+ * less the leftmost label; otherwise the rule of most labels does; with none, the last label.
+ */
+function publicSuffix(host: string): string {
+  let dot = host.lastIndexOf(".");
+  if (dot === -1) return host;
+  let parent = host.slice(dot + 1);
+  let suffix = parent;
+  // A leading dot stops the walk: an empty label can be part of no rule.
+  while (dot > 0) {
+    const end = dot;
+    dot = host.lastIndexOf(".", dot - 1);
+    const label = host.slice(dot + 1, end);
+    const rules = rulesUnder(parent);
+    if (rules?.has(`!${label}`)) return parent;
+    const candidate = `${label}.${parent}`;
+    if (rules !== undefined && (rules.has(label) || rules.has("*"))) suffix = candidate;
+    parent = candidate;
+  }
+  return suffix;
+}
+
+/** Whether a host name in the URL parser's form is itself a public suffix. */
+function isPublicSuffix(host: string): boolean {
+  return publicSuffix(host) === host;
+}
+
+/**
+ * The registrable domain of a host name (its public suffix and one more label), or the host
+ * itself when it is a public suffix.
+ */
+function registrableDomain(host: string): string {
+  const suffix = publicSuffix(host);
+  if (suffix === host) return host;
+  // The dot before the suffix; the label before it runs from the dot before that.
+  const end = host.length - suffix.length - 1;
+  return host.slice(end === 0 ? 0 : host.lastIndexOf(".", end - 1) + 1);
+}
+
+/** One stored cookie with its place in the creation order. */
+interface Entry {
+  /** The cookie's identity: name, domain and path. */
+  readonly key: string;
+  /** The cookie; replaced in place when a cookie with the same key arrives. */
+  item: Cookie;
+  /** Increases with each new key: the creation order, kept across replacements. */
+  readonly order: number;
+  /** The site the cookie counts against; `null` until the store starts counting. */
+  site: string | null;
+}
+
+/** The caps and how a domain maps to the site it counts against. */
+interface StoreLimits {
+  /** The most cookies one site keeps. */
+  readonly perSite: number;
+  /** The most cookies the store keeps. */
+  readonly total: number;
+  /** The site of a domain: its registrable domain, say. Called only once the store is crowded. */
+  readonly siteOf: (domain: string) => string;
+}
+
+/** Entries keyed by name, domain and path, in creation order. */
+type Bucket = Map<string, Entry>;
+
+/**
+ * The jar's storage: entries in creation order, indexed by domain so a request looks only at
+ * cookies that can match its host, and kept within RFC 6265 §6.1's limits (a cap per site and one
+ * in all) by §5.3's order of removal: expired cookies first, then the oldest of the most crowded
+ * site.
+ */
+class CookieStore {
+  readonly #limits: StoreLimits;
+  #entries: Bucket = new Map();
+  #domains: Map<string, Bucket> = new Map();
+  /**
+   * The entries of each site. Counting starts only once the store holds more than `perSite`
+   * cookies, before which no site can be over its cap: a small jar never looks a site up.
+   */
+  #sites: Map<string, Bucket> | null = null;
+  /** `#crowds[n]`: the sites holding `n` cookies, in the order they reached `n`. */
+  #crowds: Set<string>[] = [];
+  #largest = 0;
+  /** No cookie expires before this; a sweep for expired cookies is due only from then on. */
+  #nextExpiry = Infinity;
+  #created = 0;
+
+  constructor(limits: StoreLimits) {
+    this.#limits = limits;
+  }
+
+  /** The number of entries, expired ones not yet removed included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Every entry in creation order; deleting while iterating is safe. */
+  values(): IterableIterator<Entry> {
+    return this.#entries.values();
+  }
+
+  /** The entries whose `domain` is exactly `domain`, in creation order. */
+  inDomain(domain: string): IterableIterator<Entry> | undefined {
+    return this.#domains.get(domain)?.values();
+  }
+
+  /**
+   * Stores `item` under `key`: an existing entry is replaced in place (keeping its creation
+   * order), an expired item only deletes, and a new entry may push out others to keep the caps.
+   */
+  put(key: string, item: Cookie, now: number): void {
+    if (item.expires !== null && item.expires <= now) {
+      this.delete(key);
+      return;
+    }
+    if (item.expires !== null && item.expires < this.#nextExpiry) this.#nextExpiry = item.expires;
+    const old = this.#entries.get(key);
+    if (old !== undefined) {
+      old.item = item;
+      return;
+    }
+    const entry: Entry = { key, item, order: this.#created++, site: null };
+    this.#entries.set(key, entry);
+    let bucket = this.#domains.get(item.domain);
+    if (bucket === undefined) this.#domains.set(item.domain, bucket = new Map());
+    bucket.set(key, entry);
+    if (this.#sites !== null) this.#join(entry);
+    else if (this.#entries.size > this.#limits.perSite) this.#startCounting();
+    this.#keepCaps(entry, now);
+  }
+
+  /** Removes the entry under `key`; whether there was one. */
+  delete(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    this.#entries.delete(key);
+    const bucket = this.#domains.get(entry.item.domain)!;
+    bucket.delete(key);
+    if (bucket.size === 0) this.#domains.delete(entry.item.domain);
+    if (entry.site !== null) this.#leave(entry);
+    return true;
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#entries.clear();
+    this.#domains.clear();
+    this.#sites = null;
+    this.#crowds = [];
+    this.#largest = 0;
+    this.#nextExpiry = Infinity;
+  }
+
+  /** RFC 6265 §5.3 step 12: expired cookies go first, then the crowded site's oldest. */
+  #keepCaps(added: Entry, now: number): void {
+    const sites = this.#sites;
+    if (sites === null) return;
+    const { perSite, total } = this.#limits;
+    const site = added.site!;
+    if (sites.get(site)!.size <= perSite && this.#entries.size <= total) return;
+    if (this.#nextExpiry <= now) this.#sweep(now);
+    let crowd = sites.get(site);
+    while (crowd !== undefined && crowd.size > perSite) {
+      this.delete(crowd.keys().next().value!);
+      crowd = sites.get(site);
+    }
+    while (this.#entries.size > total) {
+      // The site of the cookie that overflowed pays when it is among the most crowded.
+      const largest = this.#crowds[this.#largest];
+      const victim = largest.has(site) ? site : largest.values().next().value!;
+      this.delete(sites.get(victim)!.keys().next().value!);
+    }
+  }
+
+  /** Removes every expired entry and learns when the next one expires. */
+  #sweep(now: number): void {
+    let next = Infinity;
+    for (const entry of this.#entries.values()) {
+      const expires = entry.item.expires;
+      if (expires === null) continue;
+      if (expires <= now) this.delete(entry.key);
+      else if (expires < next) next = expires;
+    }
+    this.#nextExpiry = next;
+  }
+
+  #startCounting(): void {
+    this.#sites = new Map();
+    for (const entry of this.#entries.values()) this.#join(entry);
+  }
+
+  /** Counts `entry` against its site. */
+  #join(entry: Entry): void {
+    const site = entry.site ??= this.#limits.siteOf(entry.item.domain);
+    const sites = this.#sites!;
+    let bucket = sites.get(site);
+    if (bucket === undefined) sites.set(site, bucket = new Map());
+    this.#crowds[bucket.size]?.delete(site);
+    bucket.set(entry.key, entry);
+    (this.#crowds[bucket.size] ??= new Set()).add(site);
+    if (bucket.size > this.#largest) this.#largest = bucket.size;
+  }
+
+  /** Stops counting a removed `entry` against its site. */
+  #leave(entry: Entry): void {
+    const site = entry.site!;
+    const sites = this.#sites!;
+    const bucket = sites.get(site)!;
+    this.#crowds[bucket.size].delete(site);
+    bucket.delete(entry.key);
+    if (bucket.size === 0) sites.delete(site);
+    else this.#crowds[bucket.size].add(site);
+    // Counts move by one, so the largest drops by at most one.
+    if (this.#crowds[this.#largest]?.size === 0 && this.#largest > 0) this.#largest--;
+  }
 }

@@ -8,6 +8,7 @@
 
 import type { BodyReader } from "./_body_reader.ts";
 import { clip } from "./_clip.ts";
+import { responseCookies } from "./cookies.ts";
 import { HTTPError, JSONDecodeError, type RequestInfo } from "./errors.ts";
 import { parseLinks } from "./_links.ts";
 import { reasonPhrase } from "./_status.ts";
@@ -334,15 +335,14 @@ export class Response {
     }
   }
 
-  /** The cookies this response set: name to value, from its `Set-Cookie` headers. */
+  /**
+   * The cookies this response sets that a cookie jar would keep, name to value: not those it
+   * deletes or expires, nor those refused for {@linkcode Response.url} (another domain, a
+   * `Secure` cookie over `http:`...). For a response built by hand, whose `url` is `""`, only
+   * what the `Set-Cookie` lines say themselves counts.
+   */
   get cookies(): Record<string, string> {
-    const jar: Record<string, string> = Object.create(null);
-    for (const line of this.#headerAll("set-cookie")) {
-      const pair = line.split(";", 1)[0];
-      const eq = pair.indexOf("=");
-      if (eq > 0) jar[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
-    }
-    return jar;
+    return responseCookies(this.url, this.#headerAll("set-cookie"));
   }
 
   /**

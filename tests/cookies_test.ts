@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Cookie, CookieJar } from "../src/cookies.ts";
+import { get, Response as RequestsResponse } from "../mod.ts";
+import { serve } from "./_server.ts";
 
 // Iteration, get(), size and toObject() use the clock, so the fixtures are set at the real time.
 const NOW = Date.now();
@@ -102,6 +104,46 @@ test("jar refuses a single-label Domain unless it is the host, then keeps it hos
   assert.equal(cookie.hostOnly, true);
   assert.equal(cookie.domain, "localhost");
   assert.equal(header(jar, "http://sub.localhost/"), null);
+});
+
+test("jar refuses a Domain that is a public suffix, ICANN or private", () => {
+  const cases = [
+    ["https://www.example.co.uk/", "co.uk", "example.co.uk"],
+    ["https://shop.example.com.au/", "com.au", "example.com.au"],
+    ["https://me.github.io/", "github.io", "me.github.io"],
+    // The URL parser gives hosts in punycode; the rule 公司.cn is stored that way too.
+    ["https://www.例子.公司.cn/", "公司.cn", "例子.公司.cn"],
+  ] as const;
+  for (const [url, suffix, site] of cases) {
+    const jar = jarFrom(url, `a=1; Domain=${suffix}`, `b=2; Domain=.${suffix.toUpperCase()}`);
+    assert.equal(jar.size, 0, suffix);
+    const kept = jarFrom(url, `c=3; Domain=${site}`);
+    assert.equal(only(kept).hostOnly, false, site);
+    assert.equal(header(kept, url.replace("://", "://deep.")), "c=3", site);
+  }
+});
+
+test("jar applies wildcard and exception rules of the public suffix list", () => {
+  // *.ck makes every name under ck a public suffix; !www.ck makes www.ck registrable.
+  assert.equal(jarFrom("https://a.b.ck/", "a=1; Domain=b.ck").size, 0);
+  assert.equal(only(jarFrom("https://a.b.ck/", "a=1; Domain=a.b.ck")).hostOnly, false);
+  const www = jarFrom("https://a.www.ck/", "a=1; Domain=www.ck");
+  assert.equal(only(www).hostOnly, false);
+  assert.equal(header(www, "https://www.ck/"), "a=1");
+  assert.equal(jarFrom("https://x.y.kawasaki.jp/", "a=1; Domain=y.kawasaki.jp").size, 0);
+  assert.equal(jarFrom("https://a.city.kawasaki.jp/", "a=1; Domain=city.kawasaki.jp").size, 1);
+  assert.equal(jarFrom("https://x.a.sch.uk/", "a=1; Domain=a.sch.uk").size, 0);
+});
+
+test("jar keeps a Domain that is a public suffix and the host itself as host-only", () => {
+  for (const host of ["github.io", "co.uk", "b.ck"]) {
+    const jar = jarFrom(`https://${host}/`, `a=1; Domain=${host}`);
+    const cookie = only(jar);
+    assert.equal(cookie.hostOnly, true, host);
+    assert.equal(cookie.domain, host);
+    assert.equal(header(jar, `https://${host}/`), "a=1", host);
+    assert.equal(header(jar, `https://sub.${host}/`), null, host);
+  }
 });
 
 test("jar ignores the port when matching hosts", () => {
@@ -338,22 +380,96 @@ test("jar ignores a Set-Cookie line longer than 8192 bytes", () => {
   assert.deepEqual([...jar].map((cookie) => cookie.name), ["a"]);
 });
 
-test("jar keeps at most 3000 cookies and drops the oldest", () => {
+/** `count` cookies named `prefix0`, `prefix1`... set by `url`, one response each. */
+function flood(jar: CookieJar, url: string, prefix: string, count: number, now = NOW): void {
+  const target = new URL(url);
+  for (let i = 0; i < count; i++) jar.setFromResponse(target, [`${prefix}${i}=${i}`], now);
+}
+
+function namesOf(jar: CookieJar, prefix: string): string[] {
+  return [...jar].map((cookie) => cookie.name).filter((name) => name.startsWith(prefix));
+}
+
+test("jar keeps at most 180 cookies per site and drops that site's oldest", () => {
   const jar = new CookieJar();
-  const url = new URL("http://example.com/");
-  jar.setFromResponse(url, Array.from({ length: 3005 }, (_, i) => `c${i}=${i}`), NOW);
-  assert.equal(jar.size, 3000);
-  assert.equal(jar.get("c4"), undefined);
-  assert.equal(jar.get("c5"), "5");
-  assert.equal(jar.get("c3004"), "3004");
+  flood(jar, "http://example.com/", "c", 3005);
+  assert.equal(jar.size, 180);
+  assert.equal(jar.get("c2824"), undefined);
+  assert.deepEqual(namesOf(jar, "c"), Array.from({ length: 180 }, (_, i) => `c${2825 + i}`));
 });
 
-test("jar drops expired cookies before live ones when full", () => {
+test("one host flooding the jar evicts none of another host's cookies", () => {
+  const jar = new CookieJar();
+  jar.setFromResponse(new URL("https://bank.test/"), ["sid=secret; Secure; HttpOnly"], NOW);
+  flood(jar, "http://flood.test/", "f", 5000);
+  assert.equal(jar.get("sid"), "secret");
+  assert.equal(header(jar, "https://bank.test/"), "sid=secret");
+  assert.equal(namesOf(jar, "f").length, 180);
+  // When the other host floods too, each loses only its own oldest.
+  flood(jar, "https://bank.test/", "b", 5000);
+  assert.deepEqual(namesOf(jar, "f"), Array.from({ length: 180 }, (_, i) => `f${4820 + i}`));
+  assert.deepEqual(namesOf(jar, "b"), Array.from({ length: 180 }, (_, i) => `b${4820 + i}`));
+  assert.equal(jar.get("sid"), undefined);
+  assert.equal(jar.size, 360);
+});
+
+test("jar counts subdomains against their registrable domain, per the public suffix list", () => {
+  const jar = new CookieJar();
+  for (let host = 0; host < 100; host++) flood(jar, `http://h${host}.flood.co.uk/`, `f${host}-`, 5);
+  assert.equal(jar.size, 180);
+  // github.io is a public suffix: each project under it is a site of its own.
+  flood(jar, "https://one.github.io/", "one", 200);
+  flood(jar, "https://two.github.io/", "two", 200);
+  assert.equal(namesOf(jar, "one").length, 180);
+  assert.equal(namesOf(jar, "two").length, 180);
+  assert.equal(jar.size, 540);
+});
+
+test("jar keeps at most 3000 cookies, taken from the most crowded sites", () => {
+  const jar = new CookieJar();
+  jar.setFromResponse(new URL("https://bank.test/"), ["sid=secret; Secure"], NOW);
+  flood(jar, "http://medium.test/", "m", 50);
+  for (let site = 0; site < 30; site++) flood(jar, `http://s${site}.test/`, `s${site}-`, 180);
+  assert.equal(jar.size, 3000);
+  assert.equal(jar.get("sid"), "secret");
+  assert.equal(namesOf(jar, "m").length, 50);
+  const perSite = new Map<string, number>();
+  for (const cookie of jar) {
+    if (/^s\d/.test(cookie.name)) {
+      perSite.set(cookie.domain, (perSite.get(cookie.domain) ?? 0) + 1);
+    }
+  }
+  // The flooding sites were evened out: the one that overflowed paid while it was as crowded.
+  const counts = [...perSite.values()];
+  assert.equal(perSite.size, 30);
+  assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, counts.join(" "));
+  assert.equal(jar.get("s29-179"), "179");
+  // A site that overflows the jar when it is as crowded as any pays with its own oldest.
+  const fewest = [...perSite].find(([, count]) => count === Math.min(...counts))!;
+  const before = [...jar].map((cookie) => cookie.name);
+  jar.setFromResponse(new URL(`http://${fewest[0]}/`), ["extra=1"], NOW);
+  const lost = before.filter((name) => jar.get(name) === undefined);
+  assert.equal(lost.length, 1);
+  assert.ok(lost[0].startsWith(fewest[0].replace(".test", "-")), `${lost[0]} from ${fewest[0]}`);
+});
+
+test("jar drops expired cookies before live ones when a site is full", () => {
   const jar = new CookieJar();
   const url = new URL("http://example.com/");
   jar.setFromResponse(url, ["live=1"], NOW);
-  jar.setFromResponse(url, Array.from({ length: 2999 }, (_, i) => `c${i}=1; Max-Age=1`), NOW);
+  jar.setFromResponse(url, Array.from({ length: 179 }, (_, i) => `c${i}=1; Max-Age=1`), NOW);
   jar.setFromResponse(url, ["late=1"], NOW + 2000);
+  assert.deepEqual([...jar].map((cookie) => cookie.name), ["live", "late"]);
+});
+
+test("jar drops expired cookies before live ones when it is full", () => {
+  const jar = new CookieJar();
+  jar.setFromResponse(new URL("http://keep.test/"), ["live=1"], NOW);
+  for (let site = 0; site < 20; site++) {
+    const lines = Array.from({ length: site === 0 ? 149 : 150 }, (_, i) => `c${i}=1; Max-Age=1`);
+    jar.setFromResponse(new URL(`http://s${site}.test/`), lines, NOW);
+  }
+  jar.setFromResponse(new URL("http://late.test/"), ["late=1"], NOW + 2000);
   assert.deepEqual([...jar].map((cookie) => cookie.name), ["live", "late"]);
 });
 
@@ -556,4 +672,184 @@ test("jar refuses a Secure cookie from any scheme but https", () => {
   assert.equal(jarFrom("http://localhost/", "a=1; Secure").size, 0);
   assert.equal(jarFrom("http://127.0.0.1/", "a=1; Secure").size, 0);
   assert.equal(jarFrom("http://[::1]/", "a=1; Secure").size, 0);
+});
+
+test("jar enforces the __Secure- and __Host- prefixes, matched in any case", () => {
+  const cases = [
+    ["__Secure-a=1", false],
+    ["__secure-a=1; Path=/", false],
+    ["__Secure-a=1; Secure", true],
+    ["__SECURE-a=1; Secure; Domain=example.com", true],
+    ["__Host-a=1; Secure; Path=/", true],
+    ["__host-a=1; Secure; Path=/; HttpOnly", true],
+    ["__Host-a=1; Path=/", false],
+    ["__HOST-a=1; Path=/", false],
+    ["__Host-a=1; Secure; Path=/; Domain=example.com", false],
+    ["__Host-a=1; Secure; Path=/; Domain=www.example.com", false],
+    ["__Host-a=1; Secure; Path=/app", false],
+    // A Path attribute is required, even where the default path would be "/".
+    ["__Host-a=1; Secure", false],
+    ["x__Host-a=1", true],
+    ["__Hosta=1", true],
+  ] as const;
+  for (const [line, kept] of cases) {
+    assert.equal(jarFrom("https://www.example.com/", line).size, kept ? 1 : 0, line);
+  }
+  assert.equal(jarFrom("http://www.example.com/", "__Host-a=1; Secure; Path=/").size, 0);
+  assert.equal(jarFrom("http://www.example.com/", "__Secure-a=1; Secure").size, 0);
+});
+
+test("set() throws for a __Secure- or __Host- cookie that breaks its prefix's rules", () => {
+  const jar = new CookieJar();
+  const cases = [
+    ["__Secure-a", {}, /Cannot set cookie '__Secure-a': a '__Secure-' cookie must be secure/],
+    ["__secure-a", { path: "/x" }, /a '__Secure-' cookie must be secure/],
+    ["__Host-a", {}, /Cannot set cookie '__Host-a': a '__Host-' cookie must be secure/],
+    ["__HOST-a", { domain: "example.com" }, /a '__Host-' cookie must be secure/],
+    ["__Host-a", { secure: true, domain: "example.com" }, /must have no domain/],
+    ["__Host-a", { secure: true, path: "/app" }, /a '__Host-' cookie must have the path '\/'/],
+  ] as const;
+  for (const [name, options, message] of cases) {
+    assert.throws(() => jar.set(name, "1", options), { name: "TypeError", message }, name);
+  }
+  assert.equal(jar.size, 0);
+  jar.set("__Secure-a", "1", { secure: true, domain: "example.com", path: "/x" });
+  jar.set("__Host-b", "2", { secure: true });
+  assert.equal(header(jar, "https://example.com/x"), "__Secure-a=1; __Host-b=2");
+});
+
+/** A seeded generator of numbers in [0, 1) (mulberry32), so a failing case can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The RFC 6265 §5.4 Cookie header computed the plain way: every cookie of the jar looked at. */
+function referenceHeader(cookies: readonly Cookie[], url: URL, now: number): string | null {
+  const host = url.hostname;
+  const isIp = host.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(host);
+  const matches = cookies.filter((cookie) => {
+    if (cookie.expires !== null && cookie.expires <= now) return false;
+    if (cookie.secure && url.protocol !== "https:") return false;
+    const domainOk = cookie.hostOnly
+      ? cookie.domain === host
+      : cookie.domain === "" || cookie.domain === host ||
+        (host.endsWith(`.${cookie.domain}`) && !isIp);
+    const path = url.pathname;
+    const pathOk = path === cookie.path ||
+      (path.startsWith(cookie.path) &&
+        (cookie.path.endsWith("/") || path[cookie.path.length] === "/"));
+    return domainOk && pathOk;
+  });
+  if (matches.length === 0) return null;
+  matches.sort((a, b) => b.path.length - a.path.length);
+  return matches.map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
+}
+
+test("cookieHeader() of the indexed jar equals a scan of every cookie, for random jars", () => {
+  const hosts = [
+    "example.com",
+    "www.example.com",
+    "a.www.example.com",
+    "api.example.com",
+    "example.org",
+    "x.example.org",
+    "b.c.test",
+    "c.test",
+    "example.com.",
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+  ];
+  const paths = ["/", "/a", "/a/", "/a/b", "/ab", "/a/b/c"];
+  for (let seed = 1; seed <= 20; seed++) {
+    const next = random(seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
+    const jar = new CookieJar();
+    for (let i = 0; i < 300; i++) {
+      const host = pick(hosts);
+      const scheme = next() < 0.5 ? "https" : "http";
+      if (next() < 0.1) {
+        const domain = next() < 0.5 ? undefined : pick(hosts.slice(0, 8));
+        jar.set(`n${Math.floor(next() * 40)}`, `${i}`, { domain, path: pick(paths) });
+        continue;
+      }
+      const parts = [`n${Math.floor(next() * 40)}=${i}`];
+      if (next() < 0.4) parts.push(`Domain=${pick(hosts)}`);
+      if (next() < 0.6) parts.push(`Path=${pick(paths)}`);
+      if (next() < 0.3) parts.push("Secure");
+      if (next() < 0.3) parts.push(`Max-Age=${Math.floor(next() * 20) - 2}`);
+      jar.setFromResponse(new URL(`${scheme}://${host}${pick(paths)}x`), [parts.join("; ")], NOW);
+    }
+    assert.ok(jar.size > 40, `seed ${seed}: ${jar.size} cookies`);
+    for (let i = 0; i < 200; i++) {
+      const url = new URL(`${next() < 0.5 ? "https" : "http"}://${pick(hosts)}${pick(paths)}`);
+      const now = NOW + Math.floor(next() * 20_000);
+      const expected = referenceHeader([...jar], url, now);
+      assert.equal(jar.cookieHeader(url, now), expected, `seed ${seed}: ${url} at +${now - NOW}`);
+    }
+  }
+});
+
+test("cookieHeader() looks only at cookies stored for the request host and its domains", () => {
+  // An expired cookie is removed when a lookup meets it; one for another site must not be met.
+  const jar = new CookieJar();
+  const early = Date.now() - 5_000;
+  jar.setFromResponse(new URL("http://other.test/"), ["far=1; Max-Age=10"], early);
+  jar.setFromResponse(new URL("http://www.example.com/"), ["near=1; Max-Age=10"], early);
+  jar.setFromResponse(new URL("http://www.example.com/"), ["kept=1"], early);
+  const later = Date.now() + 6_000;
+  assert.equal(jar.cookieHeader(new URL("http://www.example.com/"), later), "kept=1");
+  assert.deepEqual([...jar].map((cookie) => cookie.name), ["far", "kept"]);
+});
+
+test("r.cookies lists only what a jar keeps from a real response", async () => {
+  const server = await serve(() => {
+    const headers = new Headers();
+    for (
+      const line of [
+        "k=1; Path=/",
+        "e=5; Max-Age=0",
+        "h=8; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "g=7; Domain=example.com",
+        "d=4",
+        "d=; Max-Age=-1",
+        "s=3; Secure",
+        "__Host-x=9; Path=/",
+        "m=6; Max-Age=60",
+      ]
+    ) headers.append("set-cookie", line);
+    return new Response("ok", { headers });
+  });
+  try {
+    const r = await get(`${server.url}/set`);
+    assert.equal(r.headers.split("\r\n").filter((line) => line.startsWith("set-cookie")).length, 9);
+    assert.deepEqual(Object.entries(r.cookies), [["k", "1"], ["m", "6"]]);
+    assert.equal(Object.getPrototypeOf(r.cookies), null);
+  } finally {
+    await server.close();
+  }
+});
+
+test("r.cookies of a response built by hand drops only what its lines delete or expire", () => {
+  const r = new RequestsResponse(
+    200,
+    "OK",
+    [
+      "Set-Cookie: a=1",
+      "Set-Cookie: e=5; Max-Age=0",
+      "Set-Cookie: h=8; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+      "Set-Cookie: g=7; Domain=example.com",
+      "Set-Cookie: s=3; Secure",
+      "Set-Cookie: b=2; Max-Age=60",
+      "Set-Cookie: a=; Max-Age=0",
+    ].join("\r\n"),
+  );
+  assert.equal(r.url, "");
+  assert.deepEqual(Object.entries(r.cookies), [["g", "7"], ["s", "3"], ["b", "2"]]);
 });
