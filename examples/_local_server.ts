@@ -70,6 +70,8 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Uint8
       }, 50);
       return;
     }
+    case "/v1/completions":
+      return completion(res, body);
     default:
       return json(200, {
         method: req.method,
@@ -78,6 +80,42 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Uint8
         data: new TextDecoder().decode(body),
       });
   }
+}
+
+/** The answer the model stand-in streams, one token at a time. */
+const ANSWER = [
+  "Hello",
+  ",",
+  " camera",
+  "-01",
+  "!",
+  " Tokens",
+  " arrive",
+  " as",
+  " they",
+  " come",
+  ".",
+];
+
+/**
+ * A stand-in for a model server's streaming endpoint (as OpenAI-style APIs stream): the answer
+ * as `text/event-stream`, one `data:` event per token every 30 ms, a keep-alive comment, then
+ * `data: [DONE]`.
+ */
+function completion(res: http.ServerResponse, body: Uint8Array): void {
+  const { prompt } = JSON.parse(new TextDecoder().decode(body) || "{}") as { prompt?: string };
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  res.write(`: answering ${JSON.stringify(prompt ?? "")}\n\n`);
+  let n = 0;
+  const timer = setInterval(() => {
+    if (n < ANSWER.length) {
+      res.write(`id: ${n + 1}\ndata: ${JSON.stringify({ token: ANSWER[n++] })}\n\n`);
+      return;
+    }
+    clearInterval(timer);
+    res.end("data: [DONE]\n\n");
+  }, 30);
+  res.on("close", () => clearInterval(timer));
 }
 
 /** Starts the example server on a free loopback port. */

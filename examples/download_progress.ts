@@ -1,6 +1,8 @@
 // Download a file to disk with a progress line, streaming: the body is never held in memory.
 //
-//   deno run --allow-net --allow-write examples/download_progress.ts [base-url] [file]
+//   deno run --allow-net --allow-env=TMPDIR,TMP,TEMP --allow-write examples/download_progress.ts [base-url] [file]
+//
+// (`os.tmpdir()` reads TMPDIR, TMP and TEMP; give a file to write elsewhere.)
 
 import fs from "node:fs";
 import os from "node:os";
@@ -21,13 +23,14 @@ try {
   });
   r.raise_for_status();
   const file = fs.openSync(target, "w");
+  let saved = 0;
   try {
-    for await (const chunk of r.iter_content(64 * 1024)) fs.writeSync(file, chunk);
+    for await (const chunk of r.iter_content(64 * 1024)) saved += fs.writeSync(file, chunk);
   } finally {
     fs.closeSync(file);
   }
   process.stderr.write("\n");
-  console.log(`saved ${fs.statSync(target).size} bytes to ${target}`);
+  console.log(`saved ${saved} bytes to ${target}`);
 } finally {
   done();
 }

@@ -11,7 +11,8 @@ export class UsageError extends Error {
 /** The request body the items and flags describe. */
 export type CliBody =
   | { kind: "json"; text: string }
-  | { kind: "form"; fields: [string, string][] };
+  | { kind: "form"; fields: [string, string][] }
+  | { kind: "file"; path: string };
 
 /** What the command line asks for. */
 export interface CliRequest {
@@ -95,27 +96,37 @@ function isJson(text: string): boolean {
   }
 }
 
-/**
- * Parses the arguments after the program name.
- *
- * @throws {UsageError} For anything the user has to fix.
- */
-export function parseArgs(args: readonly string[]): CliRequest {
-  const positionals: string[] = [];
-  const headers: [string, string][] = [];
-  let json: string | undefined;
-  let form = false;
-  let output: string | null = null;
-  let verbose = false;
-  let timeout: number | undefined;
-  let auth: [string, string] | undefined;
-  let follow = true;
-  let help = false;
+/** The flags, with the positionals left in order. */
+interface Flags {
+  request: CliRequest;
+  positionals: string[];
+  json: string | undefined;
+  form: boolean;
+}
+
+/** `key=value` and `key:=json` items, as [name, JSON text, plain text or null]. */
+type Field = [string, string, string | null];
+
+function parseFlags(args: readonly string[]): Flags {
+  const request: CliRequest = {
+    help: false,
+    method: "GET",
+    url: "",
+    headers: [],
+    params: [],
+    body: null,
+    output: null,
+    verbose: false,
+    timeout: undefined,
+    auth: undefined,
+    follow: true,
+  };
+  const flags: Flags = { request, positionals: [], json: undefined, form: false };
   let rest = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (rest || arg === "-" || !arg.startsWith("-")) {
-      positionals.push(arg);
+      flags.positionals.push(arg);
       continue;
     }
     if (arg === "--") {
@@ -132,78 +143,66 @@ export function parseArgs(args: readonly string[]): CliRequest {
     switch (name) {
       case "-h":
       case "--help":
-        help = true;
+        request.help = true;
         break;
       case "-v":
       case "--verbose":
-        verbose = true;
+        request.verbose = true;
         break;
       case "-f":
       case "--form":
-        form = true;
+        flags.form = true;
         break;
       case "--no-follow":
-        follow = false;
+        request.follow = false;
         break;
       case "-H":
       case "--header":
-        headers.push(parseHeader(value()));
+        request.headers.push(parseHeader(value()));
         break;
       case "--json":
-        json = value();
-        if (!isJson(json)) throw new UsageError("Invalid --json: not valid JSON");
+        flags.json = value();
+        if (!isJson(flags.json)) throw new UsageError("Invalid --json: not valid JSON");
         break;
       case "-o":
       case "--output":
-        output = value();
-        if (output === "") throw new UsageError("Invalid --output: empty file name");
+        request.output = value();
+        if (request.output === "") throw new UsageError("Invalid --output: empty file name");
         break;
       case "--timeout":
-        timeout = parseTimeout(value());
+        request.timeout = parseTimeout(value());
         break;
       case "-a":
       case "--auth":
-        auth = parseAuth(value());
+        request.auth = parseAuth(value());
         break;
       default:
         throw new UsageError(`Unknown option ${JSON.stringify(name)}`);
     }
   }
-  const request: CliRequest = {
-    help,
-    method: "GET",
-    url: "",
-    headers,
-    params: [],
-    body: null,
-    output,
-    verbose,
-    timeout,
-    auth,
-    follow,
-  };
-  if (help) return request;
+  return flags;
+}
 
-  let method: string | null = null;
-  if (
-    positionals.length >= 2 && METHOD.test(positionals[0]) &&
-    (KNOWN_METHODS.has(positionals[0].toUpperCase()) ||
-      positionals[0] === positionals[0].toUpperCase())
-  ) {
-    method = positionals.shift()!.toUpperCase();
-  }
-  if (positionals.length === 0) throw new UsageError("Missing URL");
-  request.url = parseUrl(positionals.shift()!);
-
-  /** `key=value` and `key:=json` items, as [name, JSON text, plain text or null]. */
-  const fields: [string, string, string | null][] = [];
-  for (const item of positionals) {
+/** Sorts the items into headers and query parameters of `request`, body fields, and the @FILE. */
+function parseItems(
+  items: readonly string[],
+  request: CliRequest,
+): { fields: Field[]; file: string | null } {
+  const fields: Field[] = [];
+  let file: string | null = null;
+  for (const item of items) {
+    if (item.startsWith("@")) {
+      if (item === "@") throw new UsageError("Invalid item '@': expected @FILE");
+      if (file !== null) throw new UsageError("Cannot send more than one @FILE body");
+      file = item.slice(1);
+      continue;
+    }
     const match = SEPARATOR.exec(item);
     if (match === null) {
       throw new UsageError(
         `Invalid item ${
           JSON.stringify(item.slice(0, 40))
-        }: expected Name:value, key=value, key:=json or key==value`,
+        }: expected Name:value, key=value, key:=json, key==value or @FILE`,
       );
     }
     const name = item.slice(0, match.index);
@@ -226,31 +225,73 @@ export function parseArgs(args: readonly string[]): CliRequest {
         if (!TOKEN.test(name)) {
           throw new UsageError(`Invalid header name ${JSON.stringify(name.slice(0, 40))}`);
         }
-        headers.push([name, value.trim()]);
+        request.headers.push([name, value.trim()]);
     }
   }
+  return { fields, file };
+}
 
-  request.method = method ?? (fields.length > 0 || json !== undefined ? "POST" : "GET");
+/** The body the fields, --json, --form and @FILE describe; fields of GET, HEAD, DELETE are params. */
+function bodyOf(
+  request: CliRequest,
+  fields: readonly Field[],
+  flags: Flags,
+  file: string | null,
+): CliBody | null {
   if (fields.length > 0 && QUERY_METHODS.has(request.method)) {
     for (const [name, text, plain] of fields) {
       const parsed = plain === null ? JSON.parse(text) : plain;
       request.params.push([name, typeof parsed === "string" ? parsed : text]);
     }
-  } else if (fields.length > 0) {
-    if (json !== undefined) {
+    fields = [];
+  }
+  if (file !== null) {
+    if (flags.json !== undefined || flags.form || fields.length > 0) {
+      throw new UsageError("Cannot combine an @FILE body with --json, --form or body fields");
+    }
+    return { kind: "file", path: file };
+  }
+  if (flags.json !== undefined) {
+    if (fields.length > 0) {
       throw new UsageError("Cannot combine --json with key=value or key:=json items");
     }
-    if (form) {
-      const raw = fields.find(([, , plain]) => plain === null);
-      if (raw !== undefined) {
-        throw new UsageError(`Cannot send ${JSON.stringify(`${raw[0]}:=`)} in a --form body`);
-      }
-      request.body = { kind: "form", fields: fields.map(([name, , plain]) => [name, plain!]) };
-    } else {
-      const members = fields.map(([name, text]) => `${JSON.stringify(name)}:${text}`);
-      request.body = { kind: "json", text: `{${members.join(",")}}` };
-    }
+    return { kind: "json", text: flags.json };
   }
-  if (json !== undefined) request.body = { kind: "json", text: json };
+  if (fields.length === 0) return null;
+  if (flags.form) {
+    const raw = fields.find(([, , plain]) => plain === null);
+    if (raw !== undefined) {
+      throw new UsageError(`Cannot send ${JSON.stringify(`${raw[0]}:=`)} in a --form body`);
+    }
+    return { kind: "form", fields: fields.map(([name, , plain]) => [name, plain!]) };
+  }
+  const members = fields.map(([name, text]) => `${JSON.stringify(name)}:${text}`);
+  return { kind: "json", text: `{${members.join(",")}}` };
+}
+
+/**
+ * Parses the arguments after the program name.
+ *
+ * @throws {UsageError} For anything the user has to fix.
+ */
+export function parseArgs(args: readonly string[]): CliRequest {
+  const flags = parseFlags(args);
+  const { request, positionals } = flags;
+  if (request.help) return request;
+
+  let method: string | null = null;
+  if (
+    positionals.length >= 2 && METHOD.test(positionals[0]) &&
+    (KNOWN_METHODS.has(positionals[0].toUpperCase()) ||
+      positionals[0] === positionals[0].toUpperCase())
+  ) {
+    method = positionals.shift()!.toUpperCase();
+  }
+  if (positionals.length === 0) throw new UsageError("Missing URL");
+  request.url = parseUrl(positionals.shift()!);
+  const { fields, file } = parseItems(positionals, request);
+  request.method = method ??
+    (fields.length > 0 || flags.json !== undefined || file !== null ? "POST" : "GET");
+  request.body = bodyOf(request, fields, flags, file);
   return request;
 }

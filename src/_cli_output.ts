@@ -1,10 +1,13 @@
 // What cli.ts prints: JSON re-indented (and colored for a terminal) token by token, so numbers
-// and key order stay exactly as sent; byte sizes; and the progress bar of a download.
+// and key order stay exactly as sent; event-stream lines; byte sizes; and the progress bar of a
+// download or an upload.
 
-const TOKENS =
-  /"(?:[^"\\]|\\.)*"|[{}[\],:]|true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/** Every JSON token but strings, which `tokenize` scans itself. */
+const TOKEN = /[{}[\],:]|true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const WHITESPACE = /[ \t\n\r]*/y;
 const INDENT = "  ";
 const RESET = "\x1b[0m";
+const DIM = "\x1b[2m";
 const COLORS = {
   key: "\x1b[34;1m",
   string: "\x1b[32m",
@@ -12,22 +15,69 @@ const COLORS = {
   literal: "\x1b[35m",
 } as const;
 
+/** Containers nested deeper than this are printed compact, so indentation cannot grow without bound. */
+const MAX_INDENTED_DEPTH = 32;
+/**
+ * The pretty form may be at most this many times the size of the text, plus SLACK characters;
+ * beyond that the text is printed as it came. Colors cost about 9 characters a token, so a wide
+ * array of one-digit numbers comes to about 8 times its size.
+ */
+const MAX_GROWTH = 16;
+const SLACK = 4096;
+
+/**
+ * The tokens of `text`, which must be valid JSON. Strings are found with `indexOf`, not a regular
+ * expression: one that matches a string character by character overflows the regex stack on a
+ * string of a few megabytes (Deno) or stops matching (Bun).
+ */
+function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  let i = 0;
+  for (;;) {
+    WHITESPACE.lastIndex = i;
+    WHITESPACE.exec(text);
+    i = WHITESPACE.lastIndex;
+    if (i >= text.length) return tokens;
+    if (text[i] !== '"') {
+      TOKEN.lastIndex = i;
+      const token = TOKEN.exec(text)![0];
+      tokens.push(token);
+      i += token.length;
+      continue;
+    }
+    let end = text.indexOf('"', i + 1);
+    for (;;) {
+      let backslashes = 0;
+      while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+      if (backslashes % 2 === 0) break;
+      end = text.indexOf('"', end + 1);
+    }
+    tokens.push(text.slice(i, end + 1));
+    i = end + 1;
+  }
+}
+
 /**
  * `text` re-indented by two spaces, with ANSI colors when `color` is true; null when it is not
- * JSON. Values are copied token for token, never re-serialized.
+ * JSON or when the pretty form would be more than 16 times its size (print it as it came).
+ * Values are copied token for token, never re-serialized. Containers deeper than 32 levels are
+ * printed compact.
  */
 export function formatJson(text: string, color: boolean): string | null {
   try {
     JSON.parse(text);
   } catch {
+    // Not JSON, or nested deeper than the runtime's parser goes.
     return null;
   }
-  const tokens = text.match(TOKENS) ?? [];
+  const tokens = tokenize(text);
+  const limit = text.length * MAX_GROWTH + SLACK;
   const paint = (kind: keyof typeof COLORS, token: string) =>
     color ? `${COLORS[kind]}${token}${RESET}` : token;
+  const newline = (depth: number) => depth > MAX_INDENTED_DEPTH ? "" : `\n${INDENT.repeat(depth)}`;
   let out = "";
   let depth = 0;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = 0; i < tokens.length && out.length <= limit; i++) {
     const token = tokens[i];
     const next = tokens[i + 1];
     switch (token) {
@@ -38,19 +88,19 @@ export function formatJson(text: string, color: boolean): string | null {
           i++;
         } else {
           depth++;
-          out += `${token}\n${INDENT.repeat(depth)}`;
+          out += token + newline(depth);
         }
         break;
       case "}":
       case "]":
+        out += (depth > MAX_INDENTED_DEPTH ? "" : newline(depth - 1)) + token;
         depth--;
-        out += `\n${INDENT.repeat(depth)}${token}`;
         break;
       case ",":
-        out += `,\n${INDENT.repeat(depth)}`;
+        out += `,${newline(depth)}`;
         break;
       case ":":
-        out += ": ";
+        out += depth > MAX_INDENTED_DEPTH ? ":" : ": ";
         break;
       case "true":
       case "false":
@@ -62,7 +112,19 @@ export function formatJson(text: string, color: boolean): string | null {
         else out += paint("number", token);
     }
   }
-  return out;
+  return out.length <= limit ? out : null;
+}
+
+/**
+ * One line of a `text/event-stream` as received, with the field name colored when `color` is
+ * true and comments (lines starting with `:`) dimmed.
+ */
+export function formatEventLine(line: string, color: boolean): string {
+  if (!color || line === "") return line;
+  if (line.startsWith(":")) return `${DIM}${line}${RESET}`;
+  const colon = line.indexOf(":");
+  const name = colon < 0 ? line : line.slice(0, colon);
+  return `${COLORS.key}${name}${RESET}${colon < 0 ? "" : line.slice(colon)}`;
 }
 
 /** `1234567` as `1.2 MB` (powers of 1000, as download tools show). */

@@ -273,3 +273,292 @@ test("cli formatJson() keeps tokens as sent and formatBytes() uses decimal units
   assert.equal(formatBytes(999), "999 B");
   assert.equal(formatBytes(1_500_000), "1.5 MB");
 });
+
+/** Runs main() in-process with terminal writers; returns the code and what each writer got. */
+async function onTerminal(
+  args: string[],
+  options: {
+    fetch?: (req: Request) => Response | Promise<Response>;
+    env?: Record<string, string>;
+  } = {},
+): Promise<{ code: number; stdout: string; stderr: string; written: number }> {
+  const stdout = writer(true);
+  const stderr = writer(true);
+  let written = 0;
+  const counting: CliWriter = {
+    isTerminal: true,
+    columns: 80,
+    write(chunk) {
+      written += chunk.byteLength;
+      return stdout.write(chunk);
+    },
+  };
+  const code = await main(args, { stdout: counting, stderr, env: options.env ?? {}, ...options });
+  return { code, stdout: stdout.text(), stderr: stderr.text(), written };
+}
+
+test("cli pretty-printing stays within 16 times the body: 20,000-deep nesting, wide arrays", async () => {
+  const wide = `[${"1,".repeat(20_000)}1]`;
+  const cases: [string, string][] = [
+    ["deep arrays", "[".repeat(20_000) + "]".repeat(20_000)],
+    ["deep objects", '{"a":'.repeat(20_000) + "1" + "}".repeat(20_000)],
+    ["deep, then wide", "[".repeat(31) + wide + "]".repeat(31)],
+    ["wide", wide],
+    ["wide objects", `{${Array.from({ length: 5000 }, (_, i) => `"k${i}":[]`).join(",")}}`],
+  ];
+  for (const [name, body] of cases) {
+    for (const env of [{}, { NO_COLOR: "1" }] as Record<string, string>[]) {
+      const fetch = () => new Response(body, { headers: { "content-type": "application/json" } });
+      const run = await onTerminal(["http://api.test/"], { fetch, env });
+      assert.equal(run.code, 0, `${name}: ${run.stderr}`);
+      assert.ok(
+        run.written <= body.length * 16 + 4096,
+        `${name}: ${run.written} bytes printed for a body of ${body.length}`,
+      );
+      assert.ok(run.written >= body.length, name);
+    }
+  }
+  // Shallow levels stay indented; deeper ones are compact.
+  const deep = formatJson("[".repeat(40) + "]".repeat(40), false)!;
+  assert.match(deep, /^\[\n {2}\[\n {4}\[/);
+  assert.ok(deep.includes(`\n${"  ".repeat(32)}[[[[[[[[]]]]]]]]\n${"  ".repeat(31)}]`), deep);
+  // A wide array 32 levels down would grow past the limit: it is printed as it came.
+  assert.equal(formatJson("[".repeat(31) + wide + "]".repeat(31), true), null);
+});
+
+test("cli prints 'HTTP 404 Not Found' to stderr for an error status with an empty body", async () => {
+  const head = await cli(["HEAD", `${base}/status/404`]);
+  assert.equal(head.code, 4);
+  assert.equal(head.stdout, "");
+  assert.equal(head.stderr, "HTTP 404 Not Found\n");
+
+  const fetch = () => new Response(null, { status: 503 });
+  const tty = await onTerminal(["http://api.test/"], { fetch });
+  assert.equal(tty.code, 5);
+  assert.equal(tty.stdout, "");
+  assert.equal(tty.stderr, "HTTP 503 Service Unavailable\n");
+
+  const withBody = await cli([`${base}/status/404`]);
+  assert.equal(withBody.stderr, "", "a body says what went wrong by itself");
+});
+
+test("cli exits 3 when the -o file cannot be written or the @FILE cannot be read", async () => {
+  const missingDir = path.join(tmp, "no-such-dir", "out.bin");
+  const write = await cli([`${base}/bytes/10`, "-o", missingDir]);
+  assert.equal(write.code, 3, write.stderr);
+  assert.match(write.stderr, /^requests: Cannot write -o ".*out\.bin": /);
+
+  const read = await cli(["POST", `${base}/post`, `@${path.join(tmp, "missing.bin")}`]);
+  assert.equal(read.code, 3, read.stderr);
+  assert.match(read.stderr, /^requests: Cannot read @FILE ".*missing\.bin": /);
+  const dir = await cli(["POST", `${base}/post`, `@${tmp}`]);
+  assert.equal(dir.code, 3, dir.stderr);
+
+  const help = await cli(["--help"]);
+  assert.match(help.stdout, /3 when a local file \(-o FILE, @FILE\) cannot be written or\s+read/);
+  const moduleDoc = fs.readFileSync(cliPath, "utf8");
+  assert.match(moduleDoc, /3 when a local file \(`-o FILE`, `@FILE`\) cannot be written or read/);
+});
+
+test("cli sends an @FILE body from the file, with its Content-Length", async () => {
+  const file = path.join(tmp, "upload.bin");
+  const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
+  fs.writeFileSync(file, bytes);
+  const run = await cli([
+    "PUT",
+    `${base}/put`,
+    `@${file}`,
+    "Content-Type:application/octet-stream",
+  ]);
+  const e = echoed(run);
+  assert.equal(e.method, "PUT");
+  assert.equal(e.body_length, bytes.byteLength);
+  assert.equal(header(e, "content-length"), String(bytes.byteLength));
+  assert.deepEqual(Uint8Array.from(atob(e.body_base64), (c) => c.charCodeAt(0)), bytes);
+  assert.equal((echoed(await cli([`${base}/post`, `@${file}`]))).method, "POST");
+
+  const usage = await cli([`${base}/post`, `@${file}`, "a=1"]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /Cannot combine an @FILE body/);
+});
+
+test("cli shows an upload progress bar for an @FILE body when stderr is a terminal (needs upload_progress)", async () => {
+  const file = path.join(tmp, "big-upload.bin");
+  fs.writeFileSync(file, new Uint8Array(3_000_000));
+  const run = await onTerminal(["POST", `${base}/post`, `@${file}`], { env: { NO_COLOR: "1" } });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as Echo).body_length, 3_000_000);
+  assert.match(run.stderr, /100% \[#+\] 3\.0 MB of 3\.0 MB/);
+  assert.match(run.stderr, /Sent 3\.0 MB from .*big-upload\.bin\n/);
+});
+
+test("cli -v shows what each redirect hop sent, from the response's own request", async () => {
+  const run = await cli([
+    "-v",
+    "-a",
+    "user:s3cret",
+    "POST",
+    `${base}/redirect/303?to=/echo`,
+    "a=1",
+    "X-Trace:t1",
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const lines = run.stderr.split("\n");
+  const hop = lines.indexOf(`> GET ${base}/echo`);
+  assert.ok(hop > 0, run.stderr);
+  const sent = lines.slice(hop + 1, lines.indexOf("< 200 OK"));
+  assert.ok(sent.includes("> x-trace: t1"), run.stderr);
+  assert.ok(sent.includes("> authorization: ***"), run.stderr);
+  assert.ok(!sent.some((line) => /^> content-(type|length):/.test(line)), "303 drops the body");
+  assert.doesNotMatch(run.stderr, /s3cret/);
+  assert.doesNotMatch(fs.readFileSync(cliPath, "utf8"), /redirects\.ts/);
+});
+
+test("cli under deno task writes a relative -o where the user ran it (INIT_CWD), not in the root", async () => {
+  const root = path.dirname(cliPath);
+  const here = fs.mkdtempSync(path.join(tmp, "cwd-"));
+  const runTask = (args: string[]): Promise<Run> => {
+    // deno task runs in the config's directory and sets INIT_CWD to where it was started; on
+    // Bun and Node the same situation is set up by hand.
+    const [cmd, argv, cwd, env] = deno !== undefined
+      ? [deno.execPath(), ["task", "--config", path.join(root, "deno.json"), "cli"], here, {}]
+      : [process.execPath, [cliPath], root, { INIT_CWD: here }];
+    const child = spawn(cmd, [...argv, ...args], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => stdout += chunk);
+    child.stderr.on("data", (chunk) => stderr += chunk);
+    return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  };
+  const name = `init-cwd-${process.pid}.bin`;
+  const run = await runTask([`${base}/bytes/1000`, "-o", name]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(fs.statSync(path.join(here, name)).size, 1000);
+  assert.equal(fs.existsSync(path.join(root, name)), false, "nothing written in the root");
+
+  fs.writeFileSync(path.join(here, "body.txt"), "from the user's directory");
+  const upload = await runTask([`${base}/post`, "@body.txt"]);
+  assert.equal(echoed(upload).body, "from the user's directory");
+});
+
+test("cli removes the partial -o file on Ctrl-C (SIGINT) during a download and exits 130", async () => {
+  const file = path.join(tmp, "interrupted.bin");
+  const [cmd, pre] = deno !== undefined
+    ? [deno.execPath(), ["run", "-A", cliPath]]
+    : [process.execPath, [cliPath]];
+  // 1,000 bytes, one every 20 ms: 20 s, far longer than the test waits.
+  const child = spawn(cmd, [...pre, `${base}/drip/1000/20`, "-o", file], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => stderr += chunk);
+  const closed = new Promise<[number | null, string | null]>((resolve) =>
+    child.on("close", (code, signal) => resolve([code, signal]))
+  );
+  const deadline = Date.now() + 15_000;
+  while (!(fs.existsSync(file) && fs.statSync(file).size > 0) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(fs.statSync(file).size > 0, "the download had started");
+  // By pid: Deno's child.kill() reports the signal it sent as the cause of exit, handled or not.
+  process.kill(child.pid!, "SIGINT");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  const [code, signal] = await closed;
+  clearTimeout(timer);
+  assert.equal(signal, null, "the CLI handled the signal itself");
+  assert.equal(code, 130, stderr);
+  assert.equal(stderr, `requests: interrupted; removed the partial file ${file}\n`);
+  assert.equal(fs.existsSync(file), false);
+});
+
+/**
+ * A server that sends `pieces` one at a time as `type`, and sends the next only once `shown()`
+ * includes the marker of the last one (or after 5 s; a null marker: at once); `inTime()` counts
+ * the markers shown in time.
+ */
+async function liveServer(
+  type: string,
+  pieces: [string, string | null][],
+  shown: () => string,
+): Promise<TestServer & { inTime(): number }> {
+  let inTime = 0;
+  const live = await serve(() => {
+    let i = 0;
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const marker = i > 0 ? pieces[i - 1][1] : null;
+          if (marker !== null) {
+            const deadline = Date.now() + 5000;
+            while (!shown().includes(marker) && Date.now() < deadline) {
+              await new Promise((r) => setTimeout(r, 5));
+            }
+            if (shown().includes(marker)) inTime++;
+          }
+          if (i === pieces.length) return controller.close();
+          controller.enqueue(new TextEncoder().encode(pieces[i++][0]));
+        },
+      }),
+      { headers: { "content-type": type } },
+    );
+  });
+  return Object.assign(live, { inTime: () => inTime });
+}
+
+test("cli prints NDJSON records on a terminal one by one as they arrive, pretty-printed", async () => {
+  for (const type of ["application/x-ndjson", "application/jsonl", "application/stream+json"]) {
+    const stdout = writer(true);
+    const live = await liveServer(type, [
+      ['{"token":"Hel', null],
+      ['lo"}\n{"token":', '"Hello"'],
+      ['" world"}\n', '" world"'],
+    ], stdout.text);
+    try {
+      const code = await main([live.url], { stdout, stderr: writer(true), env: { NO_COLOR: "1" } });
+      assert.equal(code, 0);
+      assert.equal(stdout.text(), '{\n  "token": "Hello"\n}\n{\n  "token": " world"\n}\n', type);
+      // The first piece is half a record: only the two complete ones are shown, each in time.
+      assert.equal(live.inTime(), 2, type);
+    } finally {
+      await live.close();
+    }
+  }
+});
+
+test("cli prints a text/event-stream on a terminal line by line as it arrives", async () => {
+  const stdout = writer(true);
+  const live = await liveServer("text/event-stream; charset=utf-8", [
+    ['event: token\ndata: {"t":"Hel"}\n\n', 'data\x1b[0m: {"t":"Hel"}'],
+    [": keep-alive\nid: 2\ndata: lo\n\n", "data\x1b[0m: lo"],
+  ], stdout.text);
+  try {
+    const code = await main([live.url], { stdout, stderr: writer(true), env: {} });
+    assert.equal(code, 0);
+    const key = (name: string) => `\x1b[34;1m${name}\x1b[0m`;
+    assert.equal(
+      stdout.text(),
+      `${key("event")}: token\n${key("data")}: {"t":"Hel"}\n\n\x1b[2m: keep-alive\x1b[0m\n` +
+        `${key("id")}: 2\n${key("data")}: lo\n\n`,
+    );
+    assert.equal(live.inTime(), 2);
+  } finally {
+    await live.close();
+  }
+});
+
+test("cli pretty-prints JSON holding strings of megabytes and runs of escapes", async () => {
+  const long = "a".repeat(10_000_000);
+  const escapes = '\\u0000\\\\\\"'.repeat(200_000);
+  const body = `{"blob":"${long}","esc":"${escapes}","n":[1]}`;
+  const fetch = () => new Response(body, { headers: { "content-type": "application/json" } });
+  const run = await onTerminal(["http://api.test/"], { fetch, env: { NO_COLOR: "1" } });
+  assert.equal(run.code, 0, run.stderr.slice(0, 200));
+  assert.equal(
+    run.stdout,
+    `{\n  "blob": "${long}",\n  "esc": "${escapes}",\n  "n": [\n    1\n  ]\n}\n`,
+  );
+});

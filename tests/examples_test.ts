@@ -1,16 +1,33 @@
-// Every script in examples/ runs to completion on this runtime and prints what it should.
+// Every script in examples/ runs to completion on this runtime and prints what it should. On
+// Deno it runs with exactly the permissions its header documents: the first comment line of the
+// form `//   deno run FLAGS examples/NAME.ts`, which examples/README.md must list the same way.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import fs from "node:fs";
 import process from "node:process";
 
 const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
 const root = new URL("..", import.meta.url).pathname;
+const readme = fs.readFileSync(`${root}examples/README.md`, "utf8");
+
+/** The Deno flags the header of `script` documents. */
+function documentedFlags(script: string): string[] {
+  const header = fs.readFileSync(`${root}${script}`, "utf8").split("\n");
+  const name = script.replace(/[.]/g, "\\.");
+  const line = new RegExp(`^//\\s+deno run((?:\\s+-\\S+)*)\\s+${name}(?:\\s|$)`);
+  for (const text of header) {
+    if (!text.startsWith("//")) break;
+    const match = line.exec(text);
+    if (match !== null) return match[1].trim().split(/\s+/).filter(Boolean);
+  }
+  assert.fail(`${script} has no '//   deno run FLAGS ${script}' line in its first comment`);
+}
 
 function run(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const [cmd, args] = deno !== undefined
-    ? [deno.execPath(), ["run", "-A", script]]
+    ? [deno.execPath(), ["run", ...documentedFlags(script), script]]
     : [process.execPath, [script]];
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd: root, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } }, (
@@ -31,10 +48,27 @@ const expectations: [string, RegExp][] = [
   ["examples/download_progress.ts", /saved 5000000 bytes/],
   ["examples/session_login.ts", /session[\s\S]*opensesame[\s\S]*200[\s\S]*camera-01/],
   ["examples/stream_lines.ts", /event 1: motion detected[\s\S]*event 5: motion detected/],
+  ["examples/stream_tokens.ts", /^Hello, camera-01! Tokens arrive as they come\.\n11 tokens\n$/],
+  [
+    "examples/upload_progress.ts",
+    /^uploaded 16777216 bytes; progress reported ([2-9]|\d{2,}) times, last 16777216 of 16777216\n$/,
+  ],
 ];
 
+test("examples: every script in examples/ is run here, and listed in examples/README.md", () => {
+  const scripts = fs.readdirSync(`${root}examples`)
+    .filter((name) => name.endsWith(".ts") && !name.startsWith("_"))
+    .map((name) => `examples/${name}`)
+    .sort();
+  assert.deepEqual(scripts, expectations.map(([script]) => script).sort());
+  for (const script of scripts) {
+    const command = ["deno run", ...documentedFlags(script), script].join(" ");
+    assert.ok(readme.includes(`\n${command}\n`), `examples/README.md lacks '${command}'`);
+  }
+});
+
 for (const [script, expected] of expectations) {
-  test(`example ${script} runs and prints its result`, async () => {
+  test(`example ${script} runs with its documented permissions and prints its result`, async () => {
     const { code, stdout, stderr } = await run(script);
     assert.equal(code, 0, stderr);
     assert.match(stdout, expected);
