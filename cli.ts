@@ -113,14 +113,6 @@ const OWN_DIR = import.meta.url.startsWith("file:")
   ? path.dirname(fileURLToPath(import.meta.url))
   : null;
 
-/**
- * The request options the CLI passes. `upload_progress` (SPEC, B) is being added to the core's
- * `RequestOptions`; until then it is declared here.
- */
-type CliRequestOptions = RequestOptions & {
-  upload_progress?: (sent: number, total: number | null) => void;
-};
-
 function processWriter(stream: typeof process.stdout | typeof process.stderr): CliWriter {
   // A failed write is reported to its callback; without a listener it would also be thrown.
   stream.on("error", () => {});
@@ -178,11 +170,11 @@ interface Run {
 const say = (run: Run, text: string) => run.stderr.write(encoder.encode(text));
 
 /** The request options for what the command line asks. */
-async function requestOptions(run: Run): Promise<CliRequestOptions> {
+async function requestOptions(run: Run): Promise<RequestOptions> {
   const { req } = run;
   const headers = new Headers();
   for (const [name, value] of req.headers) headers.append(name, value);
-  const options: CliRequestOptions = {
+  const options: RequestOptions = {
     params: req.params,
     stream: true,
     allow_redirects: req.follow,
