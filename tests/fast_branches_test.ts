@@ -1,5 +1,7 @@
-// The plain lane: a GET without options to a URL that needs no parsing skips the full path.
-// It must behave exactly as the full path does (`get(url, {})` always takes the full path).
+// The fast branches of the one request path: a URL text that needs no parsing is sent as it is
+// (a URL object always goes through the parser), and a bare GET sends a Request built once per
+// URL. Each must answer exactly as the branch it skips: the same call is made with the URL as
+// text and as a URL object, and the spy test checks which branch each call took.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -153,7 +155,7 @@ test("isCanonicalUrl never accepts a URL the parser changes (random URLs)", () =
   assert.ok(accepted > 100, `only ${accepted} random URLs were canonical`);
 });
 
-/** What a response shows, to compare the plain lane with the full path. */
+/** What a response shows, to compare the text branch with the full path. */
 function view(r: requests.Response) {
   return {
     status: r.status_code,
@@ -168,36 +170,36 @@ function view(r: requests.Response) {
 }
 
 for (const path of ["/json", "/empty", "/moved", "/latin1", "/deflate", "/gzip", "/missing"]) {
-  test(`get() without options answers ${path} as the full path does`, async () => {
+  test(`get() without options answers ${path} as a URL object does`, async () => {
     const url = `${server.url}${path}`;
     assert.ok(isCanonicalUrl(url));
     const plain = await requests.get(url);
-    const full = await requests.get(url, {});
+    const full = await requests.get(new URL(url));
     assert.deepEqual(view(plain), view(full));
     assert.ok(plain.elapsed > 0);
   });
 }
 
-test("the plain lane reports a refused connection as the full path does", async () => {
+test("the text branch reports a refused connection as a URL object does", async () => {
   const url = `http://127.0.0.1:${await closedPort()}/json`;
   const plain = await requests.get(url).catch((e) => e);
-  const full = await requests.get(url, {}).catch((e) => e);
+  const full = await requests.get(new URL(url)).catch((e) => e);
   assert.ok(plain instanceof requests.ConnectionError);
   assert.equal(plain.message, full.message);
   assert.deepEqual(JSON.parse(JSON.stringify(plain.request)), { method: "GET", url });
 });
 
-test("the plain lane reports a body cut short as the full path does", async () => {
+test("the text branch reports a body cut short as a URL object does", async () => {
   const url = `${truncated.url}/part`;
   const plain = await requests.get(url).catch((e) => e);
-  const full = await requests.get(url, {}).catch((e) => e);
+  const full = await requests.get(new URL(url)).catch((e) => e);
   assert.ok(plain instanceof requests.ConnectionError, String(plain));
   assert.equal(plain.constructor, full.constructor);
   assert.equal(plain.message, full.message);
   assert.equal(plain.request.url, url);
 });
 
-test("a json-only call answers as the full path does, across methods and redirects", async () => {
+test("a json-only call answers as a URL object does, across methods and redirects", async () => {
   const echoed = await serve();
   try {
     const value = { id: 1, name: "ü", list: [1, 2] };
@@ -212,7 +214,7 @@ test("a json-only call answers as the full path does, across methods and redirec
         const url = `${echoed.url}${path}`;
         assert.ok(isCanonicalUrl(url), url);
         const plain = await requests[method](url, { json: value });
-        const full = await requests[method](url, { json: value, allow_redirects: true });
+        const full = await requests[method](new URL(url), { json: value });
         const strip = (r: requests.Response) => {
           const echo = r.json() as Echo;
           return {
@@ -240,7 +242,7 @@ test("a json-only call rejects what JSON cannot encode, without sending", async 
   assert.equal(server.hits, before);
 });
 
-test("headers and auth take the plain lane and answer as the full path does", async () => {
+test("headers and auth take the text branch and answer as a URL object does", async () => {
   const a = await serve();
   const b = await serve();
   try {
@@ -256,7 +258,7 @@ test("headers and auth take the plain lane and answer as the full path does", as
       for (const method of ["get", "post", "delete"] as const) {
         if (method === "get" && options.json !== undefined) continue;
         const plain = await requests[method](url, options);
-        const full = await requests[method](url, { ...options, allow_redirects: true });
+        const full = await requests[method](new URL(url), options);
         const echo = (r: requests.Response) => {
           const e = r.json() as Echo;
           return { ...view(r), echo: { ...e, headers: e.headers.filter(([n]) => n !== "host") } };
@@ -274,7 +276,7 @@ test("headers and auth take the plain lane and answer as the full path does", as
   }
 });
 
-test("the plain lane checks headers and auth as the full path does, sending nothing", async () => {
+test("the text branch checks headers and auth as a URL object does, sending nothing", async () => {
   const before = server.hits;
   const url = `${server.url}/json`;
   for (
@@ -289,7 +291,7 @@ test("the plain lane checks headers and auth as the full path does, sending noth
     const plain = requests.post(url, options);
     assert.ok(plain instanceof Promise);
     const error = await plain.catch((e) => e);
-    const full = await requests.post(url, { ...options, allow_redirects: true }).catch((e) => e);
+    const full = await requests.post(new URL(url), options).catch((e) => e);
     assert.ok(error instanceof Error, JSON.stringify(Object.keys(options)));
     assert.equal(error.constructor, full.constructor);
     assert.equal(error.message, full.message);
@@ -305,7 +307,7 @@ test("the plain lane checks headers and auth as the full path does, sending noth
   assert.equal(server.hits, before);
 });
 
-test("timeouts and a signal take the plain lane and answer as the full path does", async () => {
+test("timeouts and a signal take the text branch and answer as a URL object does", async () => {
   const big = await serve(() => new Response(new Uint8Array(200_000).map((_, i) => i % 253)));
   try {
     for (const path of ["/json", "/moved", "/gzip", "/empty"]) {
@@ -318,7 +320,7 @@ test("timeouts and a signal take the plain lane and answer as the full path does
       ) {
         const url = `${server.url}${path}`;
         const plain = await requests.get(url, options);
-        const full = await requests.get(url, { ...options, allow_redirects: true });
+        const full = await requests.get(new URL(url), options);
         assert.deepEqual(view(plain), view(full), `${path} ${JSON.stringify(options)}`);
       }
     }
@@ -344,9 +346,9 @@ test("an aborted signal ends a plain call before anything is sent", async () => 
   assert.equal(server.hits, before);
 });
 
-test("the calls the plain lane is for do take it, and the others do not", async () => {
-  // The lane sends a plain GET as a Request built once per URL; the full path sends the URL text
-  // and an init. A lane that silently stopped being taken would only show in the benchmark.
+test("the calls the text branch is for do take it, and the others do not", async () => {
+  // A bare GET to a URL text is sent as a Request built once per URL; everything else as the URL
+  // text and an init. A branch that silently stopped being taken would only show in the benchmark.
   const real = globalThis.fetch;
   const inputs: string[] = [];
   globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
@@ -359,9 +361,17 @@ test("the calls the plain lane is for do take it, and the others do not", async 
     await requests.get(url);
     await requests.get(url, { params: { a: 1 } });
     await requests.get(`${server.url}/./json`);
+    await requests.get(new URL(url));
     await new requests.Session().get(url);
   } finally {
     globalThis.fetch = real;
   }
-  assert.deepEqual(inputs, ["request", "request", "text init", "text init", "text init"]);
+  assert.deepEqual(inputs, [
+    "request",
+    "request",
+    "text init",
+    "text init",
+    "text init",
+    "text init",
+  ]);
 });
