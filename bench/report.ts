@@ -111,13 +111,16 @@ function median(values: readonly number[]): number {
 interface Figure {
   /** Median of the rounds: µs per request, or ms per transfer for the streamed download. */
   value: number;
-  /** Median of the per-round ratios to fetch, and their interquartile range. */
+  /**
+   * Median of the per-round ratios to fetch, and their interquartile range (NaN for the streamed
+   * download, whose ratio is the one of the medians).
+   */
   ratio: number;
   low: number;
   high: number;
 }
 
-/** Paired samples: round i (or repetition i) of every contender ran at the same time. */
+/** Paired samples: round i of every contender ran at the same time. */
 function summary(samples: readonly number[], base: readonly number[]): Figure | null {
   if (samples.length === 0 || samples.length !== base.length) return null;
   const rs = samples.map((value, i) => value / base[i]);
@@ -131,10 +134,12 @@ function summary(samples: readonly number[], base: readonly number[]): Figure | 
 
 function figure(r: Results, row: Row, name: Name): Figure | null {
   if (row === "stream_1g") {
-    const ms = (who: Name) => r.memory?.stream_1g?.[who]?.map((s) => s.ms);
-    const samples = ms(name);
-    const base = ms("fetch");
-    return samples === undefined || base === undefined ? null : summary(samples, base);
+    // Each transfer ran in a process of its own, none beside another: no pairs, so the ratio is
+    // the one of the medians, and there is no spread of ratios.
+    const own = memorySummary(r, "stream_1g", name);
+    const base = memorySummary(r, "stream_1g", "fetch");
+    if (own === null || base === null) return null;
+    return { value: own.ms, ratio: own.ms / base.ms, low: NaN, high: NaN };
   }
   const samples = r.timing?.[row]?.[name];
   const base = r.timing?.[row]?.fetch;
@@ -267,7 +272,7 @@ function shapeChecks(r: Results): Check[] {
   const redirect = rows.find((v) => v.row === "redirect");
   if (redirect !== undefined) {
     out.push({
-      target: `one redirect: ratio to raw fetch <= ${REDIRECT_TARGET}`,
+      target: `one redirect: ratio to raw fetch <= ${fixed(REDIRECT_TARGET, 2)}`,
       value: ratioText(redirect.ratio),
       ok: !redirect.over,
     });
@@ -328,7 +333,7 @@ const mark = (ok: boolean | null) => ok === null ? "?" : ok ? "yes" : "**no**";
 function metCell(v: Verdict | null, row: Row): string {
   if (v === null) return "?";
   const why = [
-    ...(v.over ? [`over ${targetOf(row)}`] : []),
+    ...(v.over ? [`over ${fixed(targetOf(row), 2)}`] : []),
     ...(v.behind.length > 0 ? [`behind ${v.behind.join(", ")}`] : []),
   ];
   return why.length === 0 ? "yes" : `**no**: ${why.join("; ")}`;
@@ -352,9 +357,11 @@ function shapeTable(r: Results): string | null {
       const cells = (name: Name) => {
         const f = figure(r, row, name);
         if (f === null) return ["-", "-"];
-        const ratio = name === "requests"
-          ? `${fixed(f.ratio, 3)} (${fixed(f.low, 2)}-${fixed(f.high, 2)})`
-          : fixed(f.ratio, 2);
+        const ratio = name !== "requests"
+          ? fixed(f.ratio, 2)
+          : Number.isNaN(f.low)
+          ? fixed(f.ratio, 3)
+          : `${fixed(f.ratio, 3)} (${fixed(f.low, 2)}-${fixed(f.high, 2)})`;
         return [fixed(f.value, digits(row)), ratio];
       };
       return [
@@ -619,6 +626,8 @@ function runtimePanels(r: Results, y: number): [string, number] {
   const timingGroups = ROWS.map((row) => ({
     label: row === "stream_1g"
       ? "1 GB streamed download, time"
+      : row === "redirect"
+      ? `${ROW_LABELS[row]}, target ${fixed(REDIRECT_TARGET, 2)}`
       : ROW_LABELS[row].replaceAll("`", ""),
     bars: NAMES.flatMap((name) => {
       const f = figure(r, row, name);

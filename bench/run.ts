@@ -68,7 +68,7 @@ const PLAN = quick
   }
   : {
     timing: {
-      rounds: 20,
+      rounds: 30,
       warmup: 2,
       iterations: 200,
       flightRounds: 30,
