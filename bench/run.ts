@@ -17,6 +17,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import process from "node:process";
 import { type Name, NAMES } from "./contenders.ts";
 import type { MemoryConfig, MemorySample, MemoryScenario } from "./memory.ts";
@@ -51,13 +52,17 @@ if (deno === undefined && bun === undefined) {
   throw new Error("bench/run.ts runs on Deno or Bun");
 }
 
+// The children run from the repository root: a relative REQUESTS_MODULE is the caller's.
+const other = process.env.REQUESTS_MODULE;
+if (other !== undefined && other !== "") process.env.REQUESTS_MODULE = path.resolve(other);
+
 const GIB = 1024 ** 3;
 const PLAN = quick
   ? {
     timing: {
       rounds: 3,
-      warmup: 1,
-      iterations: 50,
+      warmup: 2,
+      iterations: 100,
       flightRounds: 3,
       flightWarmup: 1,
       flightTotal: 300,
@@ -328,7 +333,9 @@ async function main(): Promise<void> {
       date: new Date().toISOString().slice(0, 10),
       machine: machine(),
       versions: {
-        requests: `${packageVersion(`${root}deno.json`)} (${await gitDescribe()})`,
+        requests: process.env.REQUESTS_MODULE
+          ? `REQUESTS_MODULE=${process.env.REQUESTS_MODULE}`
+          : `${packageVersion(`${root}deno.json`)} (${await gitDescribe()})`,
         ky: packageVersion(`${here}node_modules/ky/package.json`),
         ofetch: packageVersion(`${here}node_modules/ofetch/package.json`),
         axios: packageVersion(`${here}node_modules/axios/package.json`),
