@@ -1,6 +1,23 @@
 // The contenders, each doing every scenario the way its documentation shows. Peers are
 // imported lazily, so a child process that measures one contender loads only that one.
 //
+// The request shapes of the timing (bench/timing.ts), and what "the same wire work" means for
+// raw fetch in each (bench/README.md has the table):
+// - get:             GET, parse the JSON answer.
+// - get_timeout:     the same with an `X-Trace: 1` header and a 10 s timeout; raw fetch sends
+//                    the header and `signal: AbortSignal.timeout(10000)`, the peers their own
+//                    `timeout` option.
+// - post:            POST a small JSON document, parse the JSON answer.
+// - session:         GET through a session made once (`new Session()`, `ky.create()`,
+//                    `ofetch.create()`, `axios.create()`); raw fetch has no session, so it sends
+//                    the plain GET, which is the same wire work.
+// - session_cookies: the same, the session holding 10 cookies for the host: the module's jar
+//                    holds them, the peers' instances and raw fetch send the same Cookie header
+//                    (none of them has a jar, and the answer sets no cookie).
+// - redirect:        GET a URL answering 302 to the JSON document; raw fetch and ky/ofetch let
+//                    fetch follow it (`redirect: "follow"`, the default), axios its
+//                    follow-redirects, the module follows it itself (SPEC: `redirect: "manual"`).
+//
 // Settings that are not defaults, and why (each is what a user who reads the docs would set):
 // - ky: `timeout: false` for the 1 GB transfers (its default is 10 s for the whole exchange),
 //   `retry: 0` for the upload (ky clones a request it may retry, and a cloned stream is teed,
@@ -13,12 +30,24 @@
 
 import process from "node:process";
 
+/** The sequential request shapes of the timing, in report order. */
+export const SHAPES = [
+  "get",
+  "get_timeout",
+  "post",
+  "session",
+  "session_cookies",
+  "redirect",
+] as const;
+export type Shape = typeof SHAPES[number];
+
+/** One request of one shape; resolves to the parsed JSON answer. */
+export type Send = (url: string) => Promise<unknown>;
+
 /** What every contender does; each returns a count so that no work is optimised away. */
 export interface Contender {
-  /** GET a small JSON document and parse it. */
-  getJson(url: string): Promise<unknown>;
-  /** POST a small JSON document and parse the JSON answer. */
-  postJson(url: string, body: unknown): Promise<unknown>;
+  /** One request of each shape, written as the contender's documentation shows. */
+  shapes: Record<Shape, Send>;
   /** GET a body into memory; returns its size. */
   getBytes(url: string): Promise<number>;
   /** GET a body chunk by chunk, never holding it whole; returns its size. */
@@ -34,6 +63,27 @@ export interface Contender {
 /** The contenders in report order; `fetch` is the baseline every ratio is taken to. */
 export const NAMES = ["fetch", "requests", "ky", "ofetch", "axios"] as const;
 export type Name = typeof NAMES[number];
+
+/** The JSON document the post shape sends. */
+export const PAYLOAD = {
+  id: 7,
+  name: "requests",
+  tags: ["a", "b", "c"],
+  nested: { ok: true, count: 3, ratio: 0.5 },
+};
+/** The header of the get_timeout shape. */
+export const TRACE = { name: "X-Trace", value: "1" } as const;
+/** The timeout of the get_timeout shape, in seconds. */
+export const TIMEOUT_S = 10;
+/** The host bench/server.ts listens on: the domain of the session's cookies. */
+export const HOST = "127.0.0.1";
+/** The 10 cookies of the session_cookies shape, in the order a jar sends them. */
+export const COOKIES: readonly (readonly [string, string])[] = Array.from(
+  { length: 10 },
+  (_, i) => [`c${i}`, `value${i}`] as const,
+);
+/** The Cookie header those 10 cookies make. */
+export const COOKIE_HEADER: string = COOKIES.map(([name, value]) => `${name}=${value}`).join("; ");
 
 const CHUNK = 64 * 1024;
 
@@ -101,18 +151,25 @@ function uploaded(answer: unknown): number {
 }
 
 function rawFetch(): Promise<Contender> {
+  const get: Send = async (url) => (await fetch(url)).json();
+  const cookies = { cookie: COOKIE_HEADER };
   return Promise.resolve({
-    async getJson(url) {
-      const res = await fetch(url);
-      return await res.json();
-    },
-    async postJson(url, body) {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      return await res.json();
+    shapes: {
+      get,
+      get_timeout: async (url) =>
+        (await fetch(url, {
+          headers: { [TRACE.name]: TRACE.value },
+          signal: AbortSignal.timeout(TIMEOUT_S * 1000),
+        })).json(),
+      post: async (url) =>
+        (await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(PAYLOAD),
+        })).json(),
+      session: get,
+      session_cookies: async (url) => (await fetch(url, { headers: cookies })).json(),
+      redirect: get,
     },
     async getBytes(url) {
       const res = await fetch(url);
@@ -149,12 +206,24 @@ async function requestsModule(): Promise<Contender> {
   const requests: typeof import("../mod.ts") = await import(
     requestsSpecifier()
   );
+  const session = new requests.Session();
+  const withCookies = new requests.Session();
+  for (const [name, value] of COOKIES) {
+    withCookies.cookies.set(name, value, { domain: HOST });
+  }
+  const get: Send = async (url) => (await requests.get(url)).json();
   return {
-    async getJson(url) {
-      return (await requests.get(url)).json();
-    },
-    async postJson(url, body) {
-      return (await requests.post(url, { json: body })).json();
+    shapes: {
+      get,
+      get_timeout: async (url) =>
+        (await requests.get(url, {
+          headers: { [TRACE.name]: TRACE.value },
+          timeout: TIMEOUT_S,
+        })).json(),
+      post: async (url) => (await requests.post(url, { json: PAYLOAD })).json(),
+      session: async (url) => (await session.get(url)).json(),
+      session_cookies: async (url) => (await withCookies.get(url)).json(),
+      redirect: get,
     },
     async getBytes(url) {
       return (await requests.get(url)).bytes.byteLength;
@@ -174,12 +243,21 @@ async function requestsModule(): Promise<Contender> {
 
 async function kyModule(): Promise<Contender> {
   const { default: ky } = await import("ky");
+  const session = ky.create({});
+  const withCookies = ky.create({ headers: { cookie: COOKIE_HEADER } });
+  const get: Send = (url) => ky.get(url).json();
   return {
-    getJson(url) {
-      return ky.get(url).json();
-    },
-    postJson(url, body) {
-      return ky.post(url, { json: body }).json();
+    shapes: {
+      get,
+      get_timeout: (url) =>
+        ky.get(url, {
+          headers: { [TRACE.name]: TRACE.value },
+          timeout: TIMEOUT_S * 1000,
+        }).json(),
+      post: (url) => ky.post(url, { json: PAYLOAD }).json(),
+      session: (url) => session.get(url).json(),
+      session_cookies: (url) => withCookies.get(url).json(),
+      redirect: get,
     },
     async getBytes(url) {
       return (await ky.get(url).arrayBuffer()).byteLength;
@@ -203,15 +281,21 @@ async function kyModule(): Promise<Contender> {
 
 async function ofetchModule(): Promise<Contender> {
   const { ofetch } = await import("ofetch");
+  const session = ofetch.create({});
+  const withCookies = ofetch.create({ headers: { cookie: COOKIE_HEADER } });
+  const get: Send = (url) => ofetch(url);
   return {
-    getJson(url) {
-      return ofetch(url);
-    },
-    postJson(url, body) {
-      return ofetch(url, {
-        method: "POST",
-        body: body as Record<string, unknown>,
-      });
+    shapes: {
+      get,
+      get_timeout: (url) =>
+        ofetch(url, {
+          headers: { [TRACE.name]: TRACE.value },
+          timeout: TIMEOUT_S * 1000,
+        }),
+      post: (url) => ofetch(url, { method: "POST", body: PAYLOAD }),
+      session: (url) => session(url),
+      session_cookies: (url) => withCookies(url),
+      redirect: get,
     },
     async getBytes(url) {
       return (await ofetch(url, { responseType: "arrayBuffer" })).byteLength;
@@ -236,12 +320,21 @@ async function axiosModule(): Promise<Contender> {
   const { default: FormData } = await import("form-data");
   const { Readable } = await import("node:stream");
   const big = { maxBodyLength: Infinity, maxContentLength: Infinity };
+  const session = axios.create({});
+  const withCookies = axios.create({ headers: { Cookie: COOKIE_HEADER } });
+  const get: Send = async (url) => (await axios.get(url)).data;
   return {
-    async getJson(url) {
-      return (await axios.get(url)).data;
-    },
-    async postJson(url, body) {
-      return (await axios.post(url, body)).data;
+    shapes: {
+      get,
+      get_timeout: async (url) =>
+        (await axios.get(url, {
+          headers: { [TRACE.name]: TRACE.value },
+          timeout: TIMEOUT_S * 1000,
+        })).data,
+      post: async (url) => (await axios.post(url, PAYLOAD)).data,
+      session: async (url) => (await session.get(url)).data,
+      session_cookies: async (url) => (await withCookies.get(url)).data,
+      redirect: get,
     },
     async getBytes(url) {
       const res = await axios.get(url, {

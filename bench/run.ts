@@ -1,12 +1,14 @@
 // The benchmark, in one command:
 //   deno task bench            (Deno)
 //   bun bench/run.ts           (Bun)
-// Options: --quick (a smoke run: few rounds, small transfers, results not saved),
-//          --only=timing,memory,import (a subset; saved results keep the other sections).
+// Options: --quick (a smoke run: few rounds, small transfers; prints the tables, saves nothing),
+//          --only=timing,memory,import (a subset; saved results keep the other sections), where
+//          a timing name (get, redirect, flight_64k, ...) stands for that part of the timing.
 //
 // Installs the peers (ky, ofetch, axios) into bench/node_modules when missing, starts the
 // loopback server (bench/server.ts) in its own process on the same runtime, then:
-// - timing: one child process runs every contender, round by round, the order rotating;
+// - timing: one child process loads every contender and runs the request shapes
+//   fine-interleaved (bench/timing.ts says how), then the 64 KiB case in shuffled batches;
 // - memory: one fresh child process per scenario, contender and repetition;
 // - import: one fresh child process per contender and repetition, after one warm-up each.
 // Writes bench/results/<runtime>.json, then renders bench/RESULTS.md and bench/chart.svg
@@ -15,20 +17,33 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import process from "node:process";
 import { type Name, NAMES } from "./contenders.ts";
 import type { MemoryConfig, MemorySample, MemoryScenario } from "./memory.ts";
-import type { ScenarioName, TimingConfig, TimingSamples } from "./timing.ts";
-import { type Results, writeReport } from "./report.ts";
+import { TIMING_NAMES, type TimingConfig, type TimingName, type TimingOutput } from "./timing.ts";
+import { type Results, runtimeSection, writeReport } from "./report.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
+const SECTIONS = ["timing", "memory", "import"];
 const only = new Set(
-  (args.find((a) => a.startsWith("--only="))?.slice(7) ??
-    "timing,memory,import").split(","),
+  (args.find((a) => a.startsWith("--only="))?.slice(7) ?? SECTIONS.join(",")).split(",")
+    .filter((part) => part !== ""),
 );
+for (const part of only) {
+  if (!SECTIONS.includes(part) && !(TIMING_NAMES as readonly string[]).includes(part)) {
+    throw new TypeError(
+      `Invalid '--only': '${part}' is none of ${[...SECTIONS, ...TIMING_NAMES].join(", ")}`,
+    );
+  }
+}
+/** The timing names to measure: all with `timing`, else those named. */
+const timingNames: TimingName[] = only.has("timing")
+  ? [...TIMING_NAMES]
+  : TIMING_NAMES.filter((name) => only.has(name));
 
 const deno = (globalThis as { Deno?: { version: Record<string, string> } }).Deno;
 const bun = (globalThis as { Bun?: { version: string; revision: string } }).Bun;
@@ -37,13 +52,19 @@ if (deno === undefined && bun === undefined) {
   throw new Error("bench/run.ts runs on Deno or Bun");
 }
 
+// The children run from the repository root: a relative REQUESTS_MODULE is the caller's.
+const other = process.env.REQUESTS_MODULE;
+if (other !== undefined && other !== "") process.env.REQUESTS_MODULE = path.resolve(other);
+
 const GIB = 1024 ** 3;
 const PLAN = quick
   ? {
     timing: {
       rounds: 3,
-      warmup: 1,
-      batch: 100,
+      warmup: 2,
+      iterations: 100,
+      flightRounds: 3,
+      flightWarmup: 1,
       flightTotal: 300,
       inFlight: 100,
     },
@@ -52,9 +73,11 @@ const PLAN = quick
   }
   : {
     timing: {
-      rounds: 40,
-      warmup: 3,
-      batch: 250,
+      rounds: 30,
+      warmup: 2,
+      iterations: 200,
+      flightRounds: 30,
+      flightWarmup: 2,
       flightTotal: 1000,
       inFlight: 100,
     },
@@ -107,6 +130,11 @@ function runChild(script: string, extra: string[], gc = true): Promise<string> {
   });
 }
 
+/** A saved timing section with the names just measured replaced; all of it after a full timing. */
+function merged<T extends object>(saved: T | undefined, fresh: T): T {
+  return only.has("timing") ? fresh : { ...saved, ...fresh };
+}
+
 function lastJson<T>(out: string): T {
   const lines = out.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]) as T;
@@ -119,19 +147,21 @@ async function ensurePeers(): Promise<void> {
     wanted.every((name) => fs.existsSync(`${here}node_modules/${name}/package.json`))
   ) return;
   console.error("Installing the peers into bench/node_modules ...");
-  const tryInstall = (cmd: string, argv: string[]) =>
+  const tryInstall = (cmd: string, argv: string[], cwd: string) =>
     new Promise<boolean>((resolve) => {
       const child = spawn(cmd, argv, {
-        cwd: here,
+        cwd,
         stdio: ["ignore", "inherit", "inherit"],
       });
       child.on("error", () => resolve(false));
       child.on("close", (code) => resolve(code === 0));
     });
-  if (await tryInstall("npm", ["ci", "--no-audit", "--no-fund"])) return;
+  if (await tryInstall("npm", ["ci", "--prefix", "bench", "--no-audit", "--no-fund"], root)) {
+    return;
+  }
   if (
     runtime === "bun" &&
-    await tryInstall(process.execPath, ["install", "--frozen-lockfile"])
+    await tryInstall(process.execPath, ["install", "--frozen-lockfile"], here)
   ) {
     return;
   }
@@ -176,13 +206,13 @@ function rotated(round: number): Name[] {
   return [...NAMES.slice(shift), ...NAMES.slice(0, shift)];
 }
 
-async function timing(base: string): Promise<TimingSamples> {
-  const scenarios: ScenarioName[] = ["small_get", "flight_64k", "small_post"];
-  const config: TimingConfig = { base, scenarios, ...PLAN.timing };
-  console.error(`timing: ${config.rounds} rounds of ${NAMES.join(", ")}`);
-  return lastJson<TimingSamples>(
-    await runChild("timing.ts", [JSON.stringify(config)]),
+async function timing(base: string): Promise<TimingOutput> {
+  const config: TimingConfig = { base, names: timingNames, ...PLAN.timing };
+  console.error(
+    `timing: ${config.rounds} rounds of ${config.iterations} interleaved iterations, ` +
+      `${config.flightRounds} rounds of 64 KiB batches; ${NAMES.join(", ")}`,
   );
+  return lastJson<TimingOutput>(await runChild("timing.ts", [JSON.stringify(config)]));
 }
 
 type MemoryResults = Record<MemoryScenario, Record<Name, MemorySample[]>>;
@@ -293,6 +323,7 @@ async function main(): Promise<void> {
   const server = await startServer();
   let results: Results;
   try {
+    const measured = timingNames.length > 0 ? await timing(server.base) : null;
     const version = deno !== undefined
       ? `Deno ${deno.version.deno} (V8 ${deno.version.v8})`
       : `Bun ${bun!.version} (${bun!.revision.slice(0, 9)})`;
@@ -302,13 +333,16 @@ async function main(): Promise<void> {
       date: new Date().toISOString().slice(0, 10),
       machine: machine(),
       versions: {
-        requests: `${packageVersion(`${root}deno.json`)} (${await gitDescribe()})`,
+        requests: process.env.REQUESTS_MODULE
+          ? `REQUESTS_MODULE=${process.env.REQUESTS_MODULE}`
+          : `${packageVersion(`${root}deno.json`)} (${await gitDescribe()})`,
         ky: packageVersion(`${here}node_modules/ky/package.json`),
         ofetch: packageVersion(`${here}node_modules/ofetch/package.json`),
         axios: packageVersion(`${here}node_modules/axios/package.json`),
       },
       plan: PLAN,
-      timing: only.has("timing") ? await timing(server.base) : previous.timing,
+      timing: measured === null ? previous.timing : merged(previous.timing, measured.samples),
+      wire: measured === null ? previous.wire : merged(previous.wire, measured.wire),
       memory: only.has("memory") ? await memory(server.base) : previous.memory,
       imports: only.has("import") ? await imports() : previous.imports,
     };
@@ -319,7 +353,7 @@ async function main(): Promise<void> {
   const seconds = Math.round((performance.now() - started) / 1000);
   console.error(`done in ${seconds} s`);
   if (quick) {
-    console.log(JSON.stringify(results, null, 2));
+    console.log(runtimeSection(results));
     return;
   }
   fs.mkdirSync(`${here}results`, { recursive: true });

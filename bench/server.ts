@@ -3,6 +3,9 @@
 //
 //   GET  /json          a small JSON document (about 300 bytes)
 //   POST /json          echoes the JSON body it receives
+//   GET  /redirect      302 to /json (or to the path in `to`), no body
+//   GET  /headers       the request's header fields as a JSON object (names lower-cased), and
+//                       `id: 1042` as /json has, so a contender's answer check passes on both
 //   GET  /bytes?n=N     N bytes with a Content-Length; beyond 1 MiB streamed from one
 //                       64 KiB block, never buffered whole
 //   POST /upload        reads a multipart body of one part to the end and answers
@@ -90,6 +93,13 @@ async function handle(req: Request): Promise<Response> {
         return new Response(await req.text(), { headers: JSON_HEADERS });
       }
       return new Response(small, { headers: JSON_HEADERS });
+    case "/redirect":
+      return new Response(null, {
+        status: 302,
+        headers: { location: url.searchParams.get("to") ?? "/json" },
+      });
+    case "/headers":
+      return Response.json({ id: 1042, headers: Object.fromEntries(req.headers) });
     case "/bytes": {
       const n = Number(url.searchParams.get("n") ?? BLOCK);
       if (n === BLOCK) {
