@@ -155,20 +155,18 @@ export class CallGuard {
 
   /**
    * Waits for `promise`, but no longer than the call may last, nor than `ms` when given (then
-   * the call fails with a TimeoutError saying `what` did not come in time).
+   * the call fails with a TimeoutError saying `what` did not come in time). `aborts` is true when
+   * `promise` is the runtime's own operation given this guard's `signal` (a fetch, or reading its
+   * body): the call's failure aborts it, so it needs no race.
    */
-  race<T>(promise: Promise<T>, ms: number | null, what: string): Promise<T> {
+  race<T>(promise: Promise<T>, ms: number | null, what: string, aborts = false): Promise<T> {
     if (this.#failed) {
       promise.catch(() => {});
       return Promise.reject(this.#failure);
     }
     if (ms === null && this.#controller === undefined) return promise;
-    this.#failedPromise ??= new Promise<never>((_, reject) => {
-      this.#rejectFailed = reject;
-    });
-    this.#failedPromise.catch(() => {});
-    const contenders: Promise<T>[] = [promise, this.#failedPromise];
-    if (ms === null) return Promise.race(contenders);
+    const settled = aborts ? promise : this.#raced(promise);
+    if (ms === null) return settled;
     if (this.#shared) {
       this.#waitMs = ms;
       this.#waitWhat = what;
@@ -180,7 +178,7 @@ export class CallGuard {
         );
       });
       watch(wait, performance.now() + ms);
-      return Promise.race(contenders).finally(() => unwatch(wait));
+      return settled.finally(() => unwatch(wait));
     }
     let timer: Timer;
     const wait = (left: number) => {
@@ -190,7 +188,16 @@ export class CallGuard {
       }, Math.min(left, MAX_DELAY));
     };
     wait(ms);
-    return Promise.race(contenders).finally(() => clearTimeout(timer));
+    return settled.finally(() => clearTimeout(timer));
+  }
+
+  /** `promise`, or the call's failure if that comes first. */
+  #raced<T>(promise: Promise<T>): Promise<T> {
+    this.#failedPromise ??= new Promise<never>((_, reject) => {
+      this.#rejectFailed = reject;
+    });
+    this.#failedPromise.catch(() => {});
+    return Promise.race([promise, this.#failedPromise]);
   }
 
   /** Runs `cleanup` once, when the call is over (body read, failed or closed). */

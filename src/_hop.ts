@@ -186,7 +186,7 @@ export function sendHop(
     hop.decoded = false;
     sending = nodeHop(prepared, hop, guard.signal);
   } else if (
-    plain && hop.first && prepared.canonical !== null && hop.method === "GET" &&
+    plain && !BROWSER_FOLLOWS && hop.first && prepared.canonical !== null && hop.method === "GET" &&
     hop.headers === null && guard.signal === undefined && !prepared.inflateHere
   ) {
     sending = fetch(prepared.canonical.get ??= new Request(hop.href, GET_INIT));
@@ -196,7 +196,9 @@ export function sendHop(
     sending = dispatch(prepared, hop, hopInit(prepared, hop, guard.signal));
   }
   hop.first = false;
-  return guard.race(sending, prepared.headersMs, "No response received");
+  // The platform's fetch (or node:http) was given the guard's signal: a failure aborts it.
+  const aborts = prepared.custom === null && prepared.hooks === null;
+  return guard.race(sending, prepared.headersMs, "No response received", aborts);
 }
 
 /** Sends `init` with a runtime transport, a custom fetch, or through request hooks. */

@@ -54,13 +54,15 @@ export function contentLength(headers: Headers): number | null {
  * The Response for the final hop, its body read (or, when `streamed`, ready to be read), and
  * whether the call's guard was handed to the body reader of a streamed body, which then finishes
  * it; otherwise the caller finishes it. `runtimeDecoded` is false where the transport was asked
- * not to decode (Bun's `decompress`).
+ * not to decode (Bun's `decompress`); `aborts` that the body is the runtime's, read under the
+ * guard's signal, which a failure aborts.
  */
 export async function readBody(
   arrived: Arrived,
   guard: CallGuard,
   { limits, stream: streamed }: { limits: BodyLimits; stream: boolean },
   runtimeDecoded: boolean,
+  aborts: boolean,
 ): Promise<[Response, boolean]> {
   const { raw } = arrived;
   // `raw.body` is not touched on the common path: Bun builds a JS stream when it is read.
@@ -79,7 +81,7 @@ export async function readBody(
     const timed = limits.readMs === null || (length !== null && length <= ONE_PIECE);
     if (counted && timed) {
       try {
-        const bytes = await guard.race(bytesOf(raw), limits.readMs, "No data received");
+        const bytes = await guard.race(bytesOf(raw), limits.readMs, "No data received", aborts);
         return [fromNative(arrived, bytes), false];
       } catch (error) {
         throw guard.wrap(error, "body");

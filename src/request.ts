@@ -139,7 +139,13 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
         // Where the browser followed redirects itself, only it knows the final URL.
         const url = raw.redirected && raw.url !== "" ? raw.url : hop.href + hop.fragment;
         const arrived: Arrived = { raw, url, request: hop.info, elapsed, history };
-        const read = await readBody(arrived, guard, prepared, hop.decoded);
+        const read = await readBody(
+          arrived,
+          guard,
+          prepared,
+          hop.decoded,
+          prepared.custom === null && prepared.hooks === null,
+        );
         handedOff = read[1];
         return read[0];
       }
