@@ -158,12 +158,15 @@ export function trackedHeaders(): Headers {
 const checkedCopies = new WeakMap<Headers, { version: number; fields: [string, string][] }>();
 
 /**
- * `addHeaders` for a session's headers: from the copy checked last time while `input` has not
- * changed since (a `TrackedHeaders`), else checked field by field.
+ * A session's headers, checked, as a new HeaderMap (null when there are none): from the copy
+ * checked last time while `input` has not changed since (a `TrackedHeaders`), else checked field
+ * by field.
  */
-export function addSessionHeaders(into: HeaderSink, input: Headers, request: RequestInfo): void {
+export function sessionHeaders(input: Headers, request: RequestInfo): HeaderMap | null {
   if (Tracked === undefined || !(input instanceof Tracked)) {
-    return addHeaders(into, input, request);
+    const map = new HeaderMap();
+    addHeaders(map, input, request);
+    return map;
   }
   const version = (input as TrackedHeaders).version;
   let copy = checkedCopies.get(input);
@@ -176,7 +179,10 @@ export function addSessionHeaders(into: HeaderSink, input: Headers, request: Req
     copy = { version, fields };
     checkedCopies.set(input, copy);
   }
-  for (const [name, value] of copy.fields) into.set(name, value);
+  if (copy.fields.length === 0) return null;
+  const map = new HeaderMap();
+  for (const [name, value] of copy.fields) map.set(name, value);
+  return map;
 }
 
 /**

@@ -4,7 +4,7 @@
 import { clip } from "./_clip.ts";
 import type { BodyLimits } from "./_body_reader.ts";
 import { type CanonicalUrl, canonicalUrl } from "./_canonical_url.ts";
-import { addHeaders, addSessionHeaders, checkHeader, HeaderMap } from "./_headers.ts";
+import { addHeaders, checkHeader, HeaderMap, sessionHeaders } from "./_headers.ts";
 import { type RetryPolicy, retryPolicy } from "./_retry.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { canSendBodyOnGet } from "./_node_fetch.ts";
@@ -39,7 +39,8 @@ import {
 /** The cookie jar of a session, as the request path uses it. */
 export interface Jar {
   setFromResponse(url: URL, setCookie: readonly string[]): void;
-  cookieHeader(url: URL): string | null;
+  /** Parses a URL text only when it has cookies to match. */
+  cookieHeader(url: URL | string): string | null;
 }
 
 /** What a session adds to a call: its headers, credentials, cookie jar, hooks and transport. */
@@ -297,9 +298,8 @@ function callHeaders(
   sensitive: readonly string[],
   info: RequestInfo,
 ): HeaderMap | null {
-  let headers: HeaderMap | null = null;
-  if (session?.headers !== undefined) {
-    addSessionHeaders(headers = new HeaderMap(), session.headers, info);
+  let headers = session?.headers === undefined ? null : sessionHeaders(session.headers, info);
+  if (headers !== null) {
     if (!trusted) {
       for (const name of [...SESSION_CREDENTIALS, ...sensitive]) headers.delete(name);
     }

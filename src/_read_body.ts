@@ -57,13 +57,13 @@ export function contentLength(headers: Headers): number | null {
  * not to decode (Bun's `decompress`); `aborts` that the body is the runtime's, read under the
  * guard's signal, which a failure aborts.
  */
-export async function readBody(
+export function readBody(
   arrived: Arrived,
   guard: CallGuard,
   { limits, stream: streamed }: { limits: BodyLimits; stream: boolean },
   runtimeDecoded: boolean,
   aborts: boolean,
-): Promise<[Response, boolean]> {
+): Promise<[Response, boolean]> | [Response, boolean] {
   const { raw } = arrived;
   // `raw.body` is not touched on the common path: Bun builds a JS stream when it is read.
   if (arrived.request.method === "HEAD" || NO_BODY_STATUS.has(raw.status)) {
@@ -80,14 +80,27 @@ export async function readBody(
     const counted = limits.maxBytes === null || (length !== null && length <= limits.maxBytes);
     const timed = limits.readMs === null || (length !== null && length <= ONE_PIECE);
     if (counted && timed) {
-      try {
-        const bytes = await guard.race(bytesOf(raw), limits.readMs, "No data received", aborts);
-        return [fromNative(arrived, bytes), false];
-      } catch (error) {
-        throw guard.wrap(error, "body");
-      }
+      return guard.race(bytesOf(raw), limits.readMs, "No data received", aborts).then(
+        (bytes): [Response, boolean] => [fromNative(arrived, bytes), false],
+        (error) => {
+          throw guard.wrap(error, "body");
+        },
+      );
     }
   }
+  return readPieces(arrived, guard, limits, streamed, codings);
+}
+
+/** The body read piece by piece (counted, timed per piece, decoded here) or handed out unread. */
+async function readPieces(
+  arrived: Arrived,
+  guard: CallGuard,
+  limits: BodyLimits,
+  streamed: boolean,
+  codings: string[] | null,
+): Promise<[Response, boolean]> {
+  const { raw } = arrived;
+  const encoding = raw.headers.get("content-encoding");
   if (raw.body === null) return [fromNative(arrived, EMPTY), false];
   const length = encoding === null ? contentLength(raw.headers) : null;
   if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {

@@ -237,8 +237,9 @@ export class CookieJar implements Iterable<Cookie> {
    * assert.equal(jar.cookieHeader(new URL("https://example.org/")), null);
    * ```
    */
-  cookieHeader(url: URL, now: number = Date.now()): string | null {
+  cookieHeader(url: URL | string, now: number = Date.now()): string | null {
     if (this.#store.size === 0) return null;
+    if (typeof url === "string") url = new URL(url);
     const host = url.hostname;
     if (host === "") return null;
     const secureScheme = url.protocol === "https:";

@@ -122,7 +122,10 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
       }
       const elapsed = (performance.now() - started) / 1000;
       if (BROWSER_FOLLOWS && raw.type === "opaqueredirect") opaqueRedirect(raw, hop);
-      prepared.jar?.setFromResponse(hopUrl(hop), raw.headers.getSetCookie());
+      if (prepared.jar !== null) {
+        const set = raw.headers.getSetCookie();
+        if (set.length > 0) prepared.jar.setFromResponse(hopUrl(hop), set);
+      }
       const status = raw.status;
       if (prepared.retries.statuses.has(status) && retryable(prepared, hop, retried)) {
         discard(raw);
@@ -201,7 +204,7 @@ function answersChallenge(
  */
 function hopCredentials(prepared: Prepared, hop: Hop): boolean {
   if (hop.cookies !== null || prepared.jar !== null) {
-    const jar = prepared.jar === null ? null : prepared.jar.cookieHeader(hopUrl(hop));
+    const jar = prepared.jar === null ? null : prepared.jar.cookieHeader(hop.url ?? hop.href);
     const cookie = mergeCookies(hop.cookies, jar);
     if (cookie !== null) writable(hop).set("cookie", cookie);
     else if (hop.headers?.has("cookie")) ownHeaders(hop)!.delete("cookie");
