@@ -25,8 +25,12 @@ export interface Arrived {
   history: Response[];
 }
 
-/** Lets go of a body that will not be read. */
+/**
+ * Lets go of a body that will not be read. An empty one (a redirect's, usually) is left alone:
+ * the connection is free already, and on Bun touching `raw.body` builds a stream.
+ */
 export function discard(raw: globalThis.Response): void {
+  if (raw.headers.get("content-length") === "0") return;
   raw.body?.cancel().catch(() => {});
 }
 

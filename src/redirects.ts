@@ -53,7 +53,6 @@ export function locationText(value: string): string {
  * parse or is not http(s) is an `InvalidURLError`; it is never fetched.
  */
 export function nextHop(status: number, location: string, from: URL, method: string): NextHop {
-  const request = { method, url: redactUrl(from) };
   const text = locationText(location);
   let url: URL;
   try {
@@ -64,7 +63,7 @@ export function nextHop(status: number, location: string, from: URL, method: str
       `Redirect refused: Location ${JSON.stringify(clip(redactUrl(text)))} ${
         control === null ? "is not an http(s) URL" : `holds a ${control}`
       }`,
-      { request, cause },
+      { request: { method, url: redactUrl(from) }, cause },
     );
   }
   const fragment = url.hash === "" ? null : url.hash;
