@@ -59,72 +59,38 @@ export class BodyReader {
   }
 
   /**
-   * The body in chunks of exactly `size` bytes (the last may be shorter), each in memory of its
-   * own that the caller may keep. From a byte stream (Deno's bodies) the runtime reads straight
-   * into the chunk handed out; otherwise the runtime's chunks are cut and joined.
+   * The body in pieces of at most `size` bytes, each handed over as soon as it has arrived (never
+   * held back to fill `size`) and each in memory the caller may keep. From a byte stream (Deno's
+   * bodies) every read lands in a fresh buffer of `size` bytes; otherwise the runtime's chunks
+   * are handed over as they are, or as views of them when they are larger than `size`.
    */
-  async *sized(size: number): AsyncGenerator<Uint8Array, void, undefined> {
+  async *pieces(size: number): AsyncGenerator<Uint8Array, void, undefined> {
     if (this.#finished) return;
     if (this.#reader === null) {
       let byob: ReadableStreamBYOBReader | null = null;
       try {
         byob = this.#stream.getReader({ mode: "byob" });
       } catch {
-        // Not a byte stream: cut and join below.
+        // Not a byte stream: the runtime's own chunks below.
       }
       if (byob !== null) {
         this.#reader = byob;
-        yield* this.#fill(byob, size);
-        return;
+        for (;;) {
+          const piece = this.#take(await this.#read(byob.read(new Uint8Array(size))));
+          if (piece === null) return;
+          yield piece;
+        }
       }
     }
-    let pending: Uint8Array | null = null;
-    let filled = 0;
     for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
-      let offset = 0;
-      if (pending !== null) {
-        const take = Math.min(size - filled, chunk.byteLength);
-        pending.set(chunk.subarray(0, take), filled);
-        filled += take;
-        offset = take;
-        if (filled < size) continue;
-        yield pending;
-        pending = null;
+      if (chunk.byteLength <= size) {
+        yield chunk;
+        continue;
       }
-      while (chunk.byteLength - offset >= size) {
+      for (let offset = 0; offset < chunk.byteLength; offset += size) {
         yield chunk.subarray(offset, offset + size);
-        offset += size;
-      }
-      if (offset < chunk.byteLength) {
-        pending = new Uint8Array(size);
-        pending.set(chunk.subarray(offset));
-        filled = chunk.byteLength - offset;
       }
     }
-    if (pending !== null) yield pending.subarray(0, filled);
-  }
-
-  /** `sized()` from a byte stream: every read lands in the chunk being filled. */
-  async *#fill(
-    reader: ReadableStreamBYOBReader,
-    size: number,
-  ): AsyncGenerator<Uint8Array, void, undefined> {
-    let buffer = new ArrayBuffer(size);
-    let filled = 0;
-    for (;;) {
-      const result = await this.#read(reader.read(new Uint8Array(buffer, filled, size - filled)));
-      // The buffer read into was transferred: the bytes are in the one the result views.
-      if (result.value !== undefined) buffer = result.value.buffer as ArrayBuffer;
-      const chunk = this.#take(result);
-      if (chunk === null) break;
-      filled += chunk.byteLength;
-      if (filled === size) {
-        yield new Uint8Array(buffer);
-        buffer = new ArrayBuffer(size);
-        filled = 0;
-      }
-    }
-    if (filled > 0) yield new Uint8Array(buffer, 0, filled);
   }
 
   /** Waits for one read, under the read timeout and the call's deadline. */
