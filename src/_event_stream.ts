@@ -1,7 +1,7 @@
 // The `text/event-stream` parser: the WHATWG HTML standard's "parsing an event stream" and
 // "interpreting an event stream" (§9.2.5-9.2.6), step by step, fed bytes as they arrive.
 
-import { LineSplitter } from "./_lines.ts";
+import { LineSplitter, StreamDecoder } from "./_lines.ts";
 import type { ServerSentEvent } from "./response.ts";
 
 const DIGITS = /^[0-9]+$/;
@@ -20,9 +20,9 @@ export class EventStreamParser {
   lastEventId: string;
   /** The reconnection time in milliseconds the stream last set with a valid `retry`, or null. */
   retry: number | null;
-  // UTF-8 always, whatever the Content-Type says; one leading BOM is dropped (`ignoreBOM`
-  // false), any later one is data.
-  #decoder = new TextDecoder("utf-8");
+  // UTF-8 always, whatever the Content-Type says; one leading BOM is dropped, any later one is
+  // data.
+  #decoder = new StreamDecoder("utf-8");
   #lines = new LineSplitter();
   #data: string[] = [];
   #type = "";
@@ -42,7 +42,7 @@ export class EventStreamParser {
 
   /** Takes the next bytes of the stream; their events must be taken before the next feed. */
   feed(bytes: Uint8Array): void {
-    this.#lines.feed(this.#decoder.decode(bytes, { stream: true }));
+    this.#lines.feed(this.#decoder.decode(bytes));
   }
 
   /** The next event completed by the bytes fed so far, or null. */

@@ -1,8 +1,43 @@
-// Splits text that arrives in pieces into lines ended by CR, LF or CRLF, in time linear in the
-// text whatever the line lengths: each piece is scanned once with indexOf, and a line that spans
-// pieces is kept as its parts and joined once, when its end arrives.
+// Text that arrives in pieces: decoded with one leading BOM dropped, and split into lines ended
+// by CR, LF or CRLF in time linear in the text whatever the line lengths: each piece is scanned
+// once with indexOf, and a line that spans pieces is kept as its parts and joined once.
 
 const LF = 10;
+const BOM = 0xfeff;
+/** The encodings whose decoder drops a leading byte order mark. */
+const BOM_ENCODINGS = new Set(["utf-8", "utf-16le", "utf-16be"]);
+
+/**
+ * A streaming `TextDecoder` that drops one byte order mark at the start of the stream and keeps
+ * every later U+FEFF. Deno's decoder (2.x) also drops a BOM that opens a later piece of the
+ * stream, so the decoder keeps every BOM and the one at the start is dropped here.
+ */
+export class StreamDecoder {
+  #decoder: TextDecoder;
+  #start: boolean;
+
+  /** @param label The encoding; throws a RangeError for one `TextDecoder` does not know. */
+  constructor(label: string) {
+    this.#decoder = new TextDecoder(label, { ignoreBOM: true });
+    this.#start = BOM_ENCODINGS.has(this.#decoder.encoding);
+  }
+
+  /** The text of the next bytes (a character split between pieces comes with the later one). */
+  decode(bytes: Uint8Array): string {
+    return this.#strip(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  /** The text of what is left at the end of the stream (U+FFFD for a cut-off character). */
+  end(): string {
+    return this.#strip(this.#decoder.decode());
+  }
+
+  #strip(text: string): string {
+    if (!this.#start || text === "") return text;
+    this.#start = false;
+    return text.charCodeAt(0) === BOM ? text.slice(1) : text;
+  }
+}
 
 /**
  * Lines out of text fed piece by piece. Feed a piece, then take its complete lines with

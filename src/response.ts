@@ -8,7 +8,7 @@
 
 import type { BodyReader } from "./_body_reader.ts";
 import { EventStreamParser } from "./_event_stream.ts";
-import { LineSplitter } from "./_lines.ts";
+import { LineSplitter, StreamDecoder } from "./_lines.ts";
 import {
   HTTPError,
   JSONDecodeError,
@@ -459,7 +459,8 @@ export class Response {
     }
     const size = chunk_size ?? null;
     if (this.#reader === null) {
-      const body = this.#buffered("iter_content()");
+      // A body given as text to the constructor is iterated as its UTF-8 bytes, as `bytes` is.
+      const body = this.#contentInit !== null ? this.bytes : this.#buffered("iter_content()");
       if (size === null) {
         if (body.byteLength > 0) yield body;
         return;
@@ -504,13 +505,13 @@ export class Response {
    * ```
    */
   async *iter_lines(): AsyncGenerator<string, void, undefined> {
-    const decoder = new TextDecoder(this.encoding);
+    const decoder = new StreamDecoder(this.encoding);
     const lines = new LineSplitter();
     for await (const chunk of this.iter_content()) {
-      lines.feed(decoder.decode(chunk, { stream: true }));
+      lines.feed(decoder.decode(chunk));
       for (let line = lines.next(); line !== null; line = lines.next()) yield line;
     }
-    lines.feed(decoder.decode());
+    lines.feed(decoder.end());
     for (let line = lines.next(); line !== null; line = lines.next()) yield line;
     const rest = lines.rest();
     if (rest !== null) yield rest;
