@@ -440,7 +440,7 @@ export class Response {
    * import * as requests from "@requests/requests";
    * import assert from "node:assert/strict";
    *
-   * const fetch = () => new Response(new Uint8Array(100_000));
+   * const fetch = () => new globalThis.Response(new Uint8Array(100_000));
    * const r = await requests.get("http://files.test/blob", { stream: true, fetch });
    * let total = 0;
    * for await (const piece of r.iter_content(65536)) {
@@ -497,7 +497,7 @@ export class Response {
    * import * as requests from "@requests/requests";
    * import assert from "node:assert/strict";
    *
-   * const fetch = () => new Response("first\r\nsecond\nthird");
+   * const fetch = () => new globalThis.Response("first\r\nsecond\nthird");
    * const r = await requests.get("http://logs.test/tail", { stream: true, fetch });
    * const lines: string[] = [];
    * for await (const line of r.iter_lines()) lines.push(line);
@@ -530,7 +530,7 @@ export class Response {
    * import * as requests from "@requests/requests";
    * import assert from "node:assert/strict";
    *
-   * const fetch = () => new Response('{"id":1}\n\n{"id":2}\n');
+   * const fetch = () => new globalThis.Response('{"id":1}\n\n{"id":2}\n');
    * const r = await requests.get("http://feed.test/records", { stream: true, fetch });
    * const ids: unknown[] = [];
    * for await (const record of r.iter_json()) ids.push((record as { id: number }).id);
@@ -569,7 +569,7 @@ export class Response {
    * import assert from "node:assert/strict";
    *
    * const body = ": a comment\nid: 7\nevent: tick\ndata: one\ndata: two\n\ndata: last\n\n";
-   * const fetch = () => new Response(body, { headers: { "content-type": "text/event-stream" } });
+   * const fetch = () => new globalThis.Response(body, { headers: { "content-type": "text/event-stream" } });
    * const r = await requests.get("http://feed.test/events", { stream: true, fetch });
    * const seen: requests.ServerSentEvent[] = [];
    * for await (const event of r.iter_events()) seen.push(event);
