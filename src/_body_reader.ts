@@ -26,6 +26,10 @@ export class BodyReader {
   #total: number | null;
   #loaded = 0;
   #finished = false;
+  /** Reading from a byte stream into buffers of the piece size. */
+  #byob = false;
+  /** What is left of a runtime chunk larger than the piece size, handed over next. */
+  #rest: Uint8Array | null = null;
 
   /**
    * @param stream The body stream.
@@ -59,38 +63,38 @@ export class BodyReader {
   }
 
   /**
-   * The body in pieces of at most `size` bytes, each handed over as soon as it has arrived (never
-   * held back to fill `size`) and each in memory the caller may keep. From a byte stream (Deno's
-   * bodies) every read lands in a fresh buffer of `size` bytes; otherwise the runtime's chunks
-   * are handed over as they are, or as views of them when they are larger than `size`.
+   * The next piece of the body of at most `size` bytes, handed over as soon as it has arrived
+   * (never held back to fill `size`), in memory the caller may keep; null at the end. From a
+   * byte stream (Deno's bodies) every read lands in a fresh buffer of `size` bytes; otherwise a
+   * runtime chunk is handed over as it is, or in views of it when it is larger than `size`.
    */
-  async *pieces(size: number): AsyncGenerator<Uint8Array, void, undefined> {
-    if (this.#finished) return;
+  async piece(size: number): Promise<Uint8Array | null> {
+    if (this.#rest !== null) return this.#cut(this.#rest, size);
+    if (this.#finished) return null;
     if (this.#reader === null) {
-      let byob: ReadableStreamBYOBReader | null = null;
       try {
-        byob = this.#stream.getReader({ mode: "byob" });
+        this.#reader = this.#stream.getReader({ mode: "byob" });
+        this.#byob = true;
       } catch {
-        // Not a byte stream: the runtime's own chunks below.
-      }
-      if (byob !== null) {
-        this.#reader = byob;
-        for (;;) {
-          const piece = this.#take(await this.#read(byob.read(new Uint8Array(size))));
-          if (piece === null) return;
-          yield piece;
-        }
+        // Not a byte stream: the runtime's own chunks.
       }
     }
-    for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
-      if (chunk.byteLength <= size) {
-        yield chunk;
-        continue;
-      }
-      for (let offset = 0; offset < chunk.byteLength; offset += size) {
-        yield chunk.subarray(offset, offset + size);
-      }
+    if (this.#byob) {
+      const reader = this.#reader as ReadableStreamBYOBReader;
+      return this.#take(await this.#read(reader.read(new Uint8Array(size))));
     }
+    const chunk = await this.next();
+    return chunk === null ? null : this.#cut(chunk, size);
+  }
+
+  /** The first `size` bytes of `chunk`, keeping the rest for the next piece. */
+  #cut(chunk: Uint8Array, size: number): Uint8Array {
+    if (chunk.byteLength <= size) {
+      this.#rest = null;
+      return chunk;
+    }
+    this.#rest = chunk.subarray(size);
+    return chunk.subarray(0, size);
   }
 
   /** Waits for one read, under the read timeout and the call's deadline. */

@@ -477,7 +477,9 @@ export class Response {
         }
         return;
       }
-      yield* reader.pieces(size);
+      for (let piece = await reader.piece(size); piece !== null; piece = await reader.piece(size)) {
+        yield piece;
+      }
     } finally {
       reader.cancel();
     }
