@@ -43,11 +43,7 @@ const runtime = globalThis as unknown as {
   Deno?: { serve: Serve };
   Bun?: { serve: BunServe };
 };
-const RUNTIME = runtime.Bun !== undefined
-  ? "bun"
-  : runtime.Deno !== undefined
-  ? "deno"
-  : "node";
+const RUNTIME = runtime.Bun !== undefined ? "bun" : runtime.Deno !== undefined ? "deno" : "node";
 
 function arg(name: string, fallback: number): number {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -123,9 +119,7 @@ function serveChild(): void {
 /** Starts the server child on this runtime; resolves with its base URL and a stop function. */
 async function startServer(): Promise<{ url: string; stop(): void }> {
   const file = new URL(import.meta.url).pathname;
-  const args = RUNTIME === "deno"
-    ? ["run", "-A", file, "--serve"]
-    : [file, "--serve"];
+  const args = RUNTIME === "deno" ? ["run", "-A", file, "--serve"] : [file, "--serve"];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -207,8 +201,7 @@ type Requests = typeof import("../mod.ts");
 function scenarios(requests: Requests, contentMb: number): Scenario[] {
   const iterLines: Contender = {
     name: "iter_lines()",
-    run: async (url) =>
-      countLines((await requests.get(url, { stream: true })).iter_lines()),
+    run: async (url) => countLines((await requests.get(url, { stream: true })).iter_lines()),
   };
   const bare: Contender = {
     name: "async generator on res.body",
@@ -373,9 +366,7 @@ async function main(): Promise<void> {
       rows.push(await measure(server.url, scenario, rounds));
     }
     const version = RUNTIME === "bun"
-      ? `Bun ${
-        (globalThis as unknown as { Bun: { version: string } }).Bun.version
-      }`
+      ? `Bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
       : `Deno ${
         (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno
           .version.deno
@@ -390,9 +381,9 @@ async function main(): Promise<void> {
         quantile(row.ratios, 0.25).toFixed(2)
       }-${quantile(row.ratios, 0.75).toFixed(2)})`;
       console.log(
-        `| ${row.scenario} | ${row.module} | ${
-          row.moduleMbs.toFixed(0)
-        } | ${row.baseline} | ${row.baselineMbs.toFixed(0)} | ${ratio} |`,
+        `| ${row.scenario} | ${row.module} | ${row.moduleMbs.toFixed(0)} | ${row.baseline} | ${
+          row.baselineMbs.toFixed(0)
+        } | ${ratio} |`,
       );
     }
   } finally {
