@@ -2,8 +2,8 @@
 // the same job on the platform's fetch, with bodies served from a loopback server in a child
 // process on the same runtime.
 //
-//   deno run -A bench/streams.ts [--rounds=N] [--content-mb=N]
-//   bun bench/streams.ts [--rounds=N] [--content-mb=N]
+//   deno run -A bench/streams.ts [--rounds=N] [--content-mb=N] [--only=line,lines,content]
+//   bun bench/streams.ts [--rounds=N] [--content-mb=N] [--only=line,lines,content]
 //
 // Every round runs each contender of a scenario once, in a new (seeded) order; the table gives
 // the median MB/s of the rounds and the median of the per-round ratios with their spread.
@@ -187,6 +187,8 @@ interface Contender {
 }
 
 interface Scenario {
+  /** For `--only`: `line`, `lines` or `content`. */
+  key: string;
   name: string;
   path: string;
   mb: number;
@@ -209,6 +211,7 @@ function scenarios(requests: Requests, contentMb: number): Scenario[] {
   };
   return [
     {
+      key: "line",
       name: "iter_lines, one 8 MiB line (8 bodies a run)",
       path: "/line",
       mb: 8,
@@ -216,6 +219,7 @@ function scenarios(requests: Requests, contentMb: number): Scenario[] {
       contenders: [iterLines, bare],
     },
     {
+      key: "lines",
       name: "iter_lines, 100 MiB of 16-byte lines",
       path: "/lines",
       mb: 100,
@@ -223,6 +227,7 @@ function scenarios(requests: Requests, contentMb: number): Scenario[] {
       contenders: [iterLines, bare],
     },
     {
+      key: "content",
       name: `iter_content(65536), ${contentMb} MiB`,
       path: "/bytes",
       mb: contentMb,
@@ -362,7 +367,9 @@ async function main(): Promise<void> {
   const server = await startServer();
   try {
     const rows: Row[] = [];
+    const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
     for (const scenario of scenarios(requests, contentMb)) {
+      if (only !== undefined && !only.includes(scenario.key)) continue;
       rows.push(await measure(server.url, scenario, rounds));
     }
     const version = RUNTIME === "bun"

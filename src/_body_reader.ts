@@ -6,6 +6,8 @@ import { ContentTooLargeError } from "./errors.ts";
 
 /** The most memory set aside ahead for a body, on the word of its Content-Length. */
 const PREALLOCATE_MAX = 1024 * 1024;
+/** The buffer for a read of a byte stream when no size was asked for. */
+const BYOB_DEFAULT = 64 * 1024;
 
 /** The limits one body is read under. */
 export interface BodyLimits {
@@ -26,10 +28,8 @@ export class BodyReader {
   #total: number | null;
   #loaded = 0;
   #finished = false;
-  /** Reading from a byte stream into buffers of the piece size. */
+  /** Reading a byte stream into buffers of the size asked for. */
   #byob = false;
-  /** What is left of a runtime chunk larger than the piece size, handed over next. */
-  #rest: Uint8Array | null = null;
 
   /**
    * @param stream The body stream.
@@ -54,24 +54,15 @@ export class BodyReader {
     return this.#loaded;
   }
 
-  /** The next chunk, as the runtime hands it over, or null at the end of the body. */
-  async next(): Promise<Uint8Array | null> {
-    if (this.#finished) return null;
-    this.#reader ??= this.#stream.getReader();
-    const reader = this.#reader as ReadableStreamDefaultReader<Uint8Array>;
-    return this.#take(await this.#read(reader.read()));
-  }
-
   /**
-   * The next piece of the body of at most `size` bytes, handed over as soon as it has arrived
-   * (never held back to fill `size`), in memory the caller may keep; null at the end. From a
-   * byte stream (Deno's bodies) every read lands in a fresh buffer of `size` bytes; otherwise a
-   * runtime chunk is handed over as it is, or in views of it when it is larger than `size`.
+   * The next chunk, or null at the end of the body; a chunk is handed over as soon as it has
+   * arrived, in memory the caller may keep. With `size`, a byte stream (Deno's bodies) is read
+   * into a fresh buffer of `size` bytes, so the chunk is no larger; other streams hand over the
+   * runtime's chunks as they are.
    */
-  async piece(size: number): Promise<Uint8Array | null> {
-    if (this.#rest !== null) return this.#cut(this.#rest, size);
+  async next(size?: number): Promise<Uint8Array | null> {
     if (this.#finished) return null;
-    if (this.#reader === null) {
+    if (this.#reader === null && size !== undefined) {
       try {
         this.#reader = this.#stream.getReader({ mode: "byob" });
         this.#byob = true;
@@ -81,20 +72,11 @@ export class BodyReader {
     }
     if (this.#byob) {
       const reader = this.#reader as ReadableStreamBYOBReader;
-      return this.#take(await this.#read(reader.read(new Uint8Array(size))));
+      return this.#take(await this.#read(reader.read(new Uint8Array(size ?? BYOB_DEFAULT))));
     }
-    const chunk = await this.next();
-    return chunk === null ? null : this.#cut(chunk, size);
-  }
-
-  /** The first `size` bytes of `chunk`, keeping the rest for the next piece. */
-  #cut(chunk: Uint8Array, size: number): Uint8Array {
-    if (chunk.byteLength <= size) {
-      this.#rest = null;
-      return chunk;
-    }
-    this.#rest = chunk.subarray(size);
-    return chunk.subarray(0, size);
+    this.#reader ??= this.#stream.getReader();
+    const reader = this.#reader as ReadableStreamDefaultReader<Uint8Array>;
+    return this.#take(await this.#read(reader.read()));
   }
 
   /** Waits for one read, under the read timeout and the call's deadline. */

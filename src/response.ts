@@ -457,28 +457,24 @@ export class Response {
     ) {
       throw new TypeError("Invalid 'chunk_size': expected a positive integer");
     }
-    const size = chunk_size ?? null;
-    if (this.#reader === null) {
+    const size = chunk_size ?? undefined;
+    const limit = size ?? Infinity;
+    const reader = this.#reader;
+    if (reader === null) {
       // A body given as text to the constructor is iterated as its UTF-8 bytes, as `bytes` is.
       const body = this.#contentInit !== null ? this.bytes : this.#buffered("iter_content()");
-      if (size === null) {
-        if (body.byteLength > 0) yield body;
-        return;
-      }
-      for (let i = 0; i < body.byteLength; i += size) yield body.subarray(i, i + size);
+      for (let at = 0; at < body.byteLength; at += limit) yield body.subarray(at, at + limit);
       return;
     }
-    const reader = this.#reader;
     this.#reader = null;
     try {
-      if (size === null) {
-        for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
+      for (let chunk = await reader.next(size); chunk !== null; chunk = await reader.next(size)) {
+        if (chunk.byteLength <= limit) {
           yield chunk;
+          continue;
         }
-        return;
-      }
-      for (let piece = await reader.piece(size); piece !== null; piece = await reader.piece(size)) {
-        yield piece;
+        // A runtime chunk larger than `size` goes out as views of it, never copied.
+        for (let at = 0; at < chunk.byteLength; at += limit) yield chunk.subarray(at, at + limit);
       }
     } finally {
       reader.cancel();
