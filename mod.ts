@@ -33,7 +33,8 @@
 
 export { del, del as delete, get, head, patch, post, put, request } from "./src/request.ts";
 export type { MethodOptions } from "./src/request.ts";
-export { type Link, Response, type SentRequest } from "./src/response.ts";
+export { type Link, Response, type SentRequest, type ServerSentEvent } from "./src/response.ts";
+export { events, type EventsOptions } from "./src/events.ts";
 export type { Auth, FetchLike, Hooks, RequestOptions, RetryOptions } from "./src/options.ts";
 export type { DataBody } from "./src/body.ts";
 export type { FileObject, FileSpec } from "./src/multipart.ts";

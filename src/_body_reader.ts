@@ -6,6 +6,8 @@ import { ContentTooLargeError } from "./errors.ts";
 
 /** The most memory set aside ahead for a body, on the word of its Content-Length. */
 const PREALLOCATE_MAX = 1024 * 1024;
+/** The buffer for a read of a byte stream when no size was asked for. */
+const BYOB_DEFAULT = 64 * 1024;
 
 /** The limits one body is read under. */
 export interface BodyLimits {
@@ -26,6 +28,8 @@ export class BodyReader {
   #total: number | null;
   #loaded = 0;
   #finished = false;
+  /** Reading a byte stream into buffers of the size asked for. */
+  #byob = false;
 
   /**
    * @param stream The body stream.
@@ -50,81 +54,29 @@ export class BodyReader {
     return this.#loaded;
   }
 
-  /** The next chunk, as the runtime hands it over, or null at the end of the body. */
-  async next(): Promise<Uint8Array | null> {
+  /**
+   * The next chunk, or null at the end of the body; a chunk is handed over as soon as it has
+   * arrived, in memory the caller may keep. With `size`, a byte stream (Deno's bodies) is read
+   * into a fresh buffer of `size` bytes, so the chunk is no larger; other streams hand over the
+   * runtime's chunks as they are.
+   */
+  async next(size?: number): Promise<Uint8Array | null> {
     if (this.#finished) return null;
+    if (this.#reader === null && size !== undefined) {
+      try {
+        this.#reader = this.#stream.getReader({ mode: "byob" });
+        this.#byob = true;
+      } catch {
+        // Not a byte stream: the runtime's own chunks.
+      }
+    }
+    if (this.#byob) {
+      const reader = this.#reader as ReadableStreamBYOBReader;
+      return this.#take(await this.#read(reader.read(new Uint8Array(size ?? BYOB_DEFAULT))));
+    }
     this.#reader ??= this.#stream.getReader();
     const reader = this.#reader as ReadableStreamDefaultReader<Uint8Array>;
     return this.#take(await this.#read(reader.read()));
-  }
-
-  /**
-   * The body in chunks of exactly `size` bytes (the last may be shorter), each in memory of its
-   * own that the caller may keep. From a byte stream (Deno's bodies) the runtime reads straight
-   * into the chunk handed out; otherwise the runtime's chunks are cut and joined.
-   */
-  async *sized(size: number): AsyncGenerator<Uint8Array, void, undefined> {
-    if (this.#finished) return;
-    if (this.#reader === null) {
-      let byob: ReadableStreamBYOBReader | null = null;
-      try {
-        byob = this.#stream.getReader({ mode: "byob" });
-      } catch {
-        // Not a byte stream: cut and join below.
-      }
-      if (byob !== null) {
-        this.#reader = byob;
-        yield* this.#fill(byob, size);
-        return;
-      }
-    }
-    let pending: Uint8Array | null = null;
-    let filled = 0;
-    for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) {
-      let offset = 0;
-      if (pending !== null) {
-        const take = Math.min(size - filled, chunk.byteLength);
-        pending.set(chunk.subarray(0, take), filled);
-        filled += take;
-        offset = take;
-        if (filled < size) continue;
-        yield pending;
-        pending = null;
-      }
-      while (chunk.byteLength - offset >= size) {
-        yield chunk.subarray(offset, offset + size);
-        offset += size;
-      }
-      if (offset < chunk.byteLength) {
-        pending = new Uint8Array(size);
-        pending.set(chunk.subarray(offset));
-        filled = chunk.byteLength - offset;
-      }
-    }
-    if (pending !== null) yield pending.subarray(0, filled);
-  }
-
-  /** `sized()` from a byte stream: every read lands in the chunk being filled. */
-  async *#fill(
-    reader: ReadableStreamBYOBReader,
-    size: number,
-  ): AsyncGenerator<Uint8Array, void, undefined> {
-    let buffer = new ArrayBuffer(size);
-    let filled = 0;
-    for (;;) {
-      const result = await this.#read(reader.read(new Uint8Array(buffer, filled, size - filled)));
-      // The buffer read into was transferred: the bytes are in the one the result views.
-      if (result.value !== undefined) buffer = result.value.buffer as ArrayBuffer;
-      const chunk = this.#take(result);
-      if (chunk === null) break;
-      filled += chunk.byteLength;
-      if (filled === size) {
-        yield new Uint8Array(buffer);
-        buffer = new ArrayBuffer(size);
-        filled = 0;
-      }
-    }
-    if (filled > 0) yield new Uint8Array(buffer, 0, filled);
   }
 
   /** Waits for one read, under the read timeout and the call's deadline. */

@@ -8,9 +8,16 @@
 
 import type { BodyReader } from "./_body_reader.ts";
 import { clip } from "./_clip.ts";
-import { responseCookies } from "./cookies.ts";
-import { HTTPError, JSONDecodeError, type RequestInfo } from "./errors.ts";
+import { EventStreamParser } from "./_event_stream.ts";
+import { LineSplitter, StreamDecoder } from "./_lines.ts";
 import { parseLinks } from "./_links.ts";
+import { responseCookies } from "./cookies.ts";
+import {
+  HTTPError,
+  JSONDecodeError,
+  type RequestErrorOptions,
+  type RequestInfo,
+} from "./errors.ts";
 import { reasonPhrase } from "./_status.ts";
 
 const DEFAULT_ENCODING = "utf-8";
@@ -21,6 +28,8 @@ const NO_REQUEST: SentRequest = Object.freeze({
 });
 const EMPTY = new Uint8Array(0);
 const NON_ASCII = /[\u0080-\uffff]/;
+/** A line of JSON whitespace only (CR and LF never remain in a line). */
+const BLANK = /^[ \t]*$/;
 const encoder = new TextEncoder();
 const decoders = new Map<string, TextDecoder>();
 
@@ -56,31 +65,32 @@ function latin1Bytes(text: string): Uint8Array {
   return bytes;
 }
 
-/** Complete lines of `text` (without endings) and the unfinished rest. */
-function splitLines(text: string): [string[], string] {
-  const lines: string[] = [];
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      lines.push(text.slice(start, i));
-      start = i + 1;
-    } else if (c === 13) {
-      if (i + 1 === text.length) break; // a CR at the end may be half of a CRLF
-      lines.push(text.slice(start, i));
-      start = text.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
-      if (start === i + 2) i++;
-    }
-  }
-  return [lines, text.slice(start)];
-}
-
 /** One entry of {@linkcode Response.links}: the target and the parameters of a `Link` value. */
 export interface Link {
   /** The target URL, as sent. */
   url: string;
   /** Every other parameter (`rel`, `title`, ...), unquoted. */
   [param: string]: string;
+}
+
+/**
+ * One event of a `text/event-stream` body, as {@linkcode Response.iter_events} and `events()`
+ * yield it: the fields of a `MessageEvent` that EventSource would dispatch, and the stream's
+ * reconnection time.
+ */
+export interface ServerSentEvent {
+  /** The event type: the `event` field, or `"message"` when the block had none. */
+  event: string;
+  /** The `data` fields of the block, joined by `"\n"`. */
+  data: string;
+  /** The last event ID in force (the latest `id` field, here or earlier), `""` when none. */
+  id: string;
+  /**
+   * The reconnection time in force, in milliseconds: the latest valid `retry` field of the
+   * stream up to this event (here or in an earlier block, also one that fired no event), or null
+   * while the stream has set none.
+   */
+  retry: number | null;
 }
 
 /**
@@ -389,10 +399,29 @@ export class Response {
   }
 
   /**
-   * The body in chunks, as they arrive for a streamed response (never buffered whole).
+   * The body in pieces, as they arrive for a streamed response (never buffered whole).
    *
-   * @param chunk_size When given, every chunk but the last has exactly this many bytes.
-   * @returns An async iterable of byte chunks.
+   * A piece is handed over as soon as any bytes of it have arrived: `chunk_size` caps its size
+   * and never holds bytes back to fill it, so a live feed is seen as it is sent.
+   *
+   * @param chunk_size The most bytes in one piece; absent or null, the pieces are as the runtime
+   * hands them over (a buffered body comes whole).
+   * @returns An async iterable of byte pieces, each of which may be kept.
+   *
+   * @example Read a body in pieces of at most 64 KiB
+   * ```ts
+   * import * as requests from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const fetch = () => new globalThis.Response(new Uint8Array(100_000));
+   * const r = await requests.get("http://files.test/blob", { stream: true, fetch });
+   * let total = 0;
+   * for await (const piece of r.iter_content(65536)) {
+   *   assert.ok(piece.byteLength <= 65536);
+   *   total += piece.byteLength;
+   * }
+   * assert.equal(total, 100_000);
+   * ```
    */
   async *iter_content(chunk_size?: number | null): AsyncGenerator<Uint8Array, void, undefined> {
     if (
@@ -401,26 +430,25 @@ export class Response {
     ) {
       throw new TypeError("Invalid 'chunk_size': expected a positive integer");
     }
-    const size = chunk_size ?? null;
-    if (this.#reader === null) {
-      const body = this.#buffered("iter_content()");
-      if (size === null) {
-        if (body.byteLength > 0) yield body;
-        return;
-      }
-      for (let i = 0; i < body.byteLength; i += size) yield body.subarray(i, i + size);
+    const size = chunk_size ?? undefined;
+    const limit = size ?? Infinity;
+    const reader = this.#reader;
+    if (reader === null) {
+      // A body given as text to the constructor is iterated as its UTF-8 bytes, as `bytes` is.
+      const body = this.#contentInit !== null ? this.bytes : this.#buffered("iter_content()");
+      for (let at = 0; at < body.byteLength; at += limit) yield body.subarray(at, at + limit);
       return;
     }
-    const reader = this.#reader;
     this.#reader = null;
     try {
-      if (size === null) {
-        for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
+      for (let chunk = await reader.next(size); chunk !== null; chunk = await reader.next(size)) {
+        if (chunk.byteLength <= limit) {
           yield chunk;
+          continue;
         }
-        return;
+        // A runtime chunk larger than `size` goes out as views of it, never copied.
+        for (let at = 0; at < chunk.byteLength; at += limit) yield chunk.subarray(at, at + limit);
       }
-      yield* reader.sized(size);
     } finally {
       reader.cancel();
     }
@@ -428,21 +456,106 @@ export class Response {
 
   /**
    * The body as lines decoded with `encoding`, without their line endings (`\n`, `\r\n` or
-   * `\r`), as they arrive for a streamed response.
+   * `\r`, also when a CRLF is split between two pieces), as they arrive for a streamed
+   * response. A line is yielded as soon as its ending has arrived; the time taken is linear in
+   * the body whatever the line lengths. The text after the last line ending, if any, is the last
+   * line.
    *
    * @returns An async iterable of lines.
+   *
+   * @example Read a log line by line
+   * ```ts
+   * import * as requests from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const fetch = () => new globalThis.Response("first\r\nsecond\nthird");
+   * const r = await requests.get("http://logs.test/tail", { stream: true, fetch });
+   * const lines: string[] = [];
+   * for await (const line of r.iter_lines()) lines.push(line);
+   * assert.deepEqual(lines, ["first", "second", "third"]);
+   * ```
    */
   async *iter_lines(): AsyncGenerator<string, void, undefined> {
-    const decoder = new TextDecoder(this.encoding);
-    let carry = "";
+    const decoder = new StreamDecoder(this.encoding);
+    const lines = new LineSplitter();
     for await (const chunk of this.iter_content()) {
-      const [lines, rest] = splitLines(carry + decoder.decode(chunk, { stream: true }));
-      yield* lines;
-      carry = rest;
+      lines.feed(decoder.decode(chunk));
+      for (let line = lines.next(); line !== null; line = lines.next()) yield line;
     }
-    const [lines, rest] = splitLines(carry + decoder.decode());
-    yield* lines;
-    if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+    lines.feed(decoder.end());
+    for (let line = lines.next(); line !== null; line = lines.next()) yield line;
+    const rest = lines.rest();
+    if (rest !== null) yield rest;
+  }
+
+  /**
+   * The body as NDJSON / JSON Lines: each line (as {@linkcode Response.iter_lines} splits them)
+   * parsed as JSON, as it arrives. Blank lines (empty, or only spaces and tabs) are skipped.
+   *
+   * @returns An async iterable of the parsed values.
+   * @throws {JSONDecodeError} At the first line that is not valid JSON, naming its line number
+   * (counting from 1, blank lines included).
+   *
+   * @example Read a stream of JSON records
+   * ```ts
+   * import * as requests from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const fetch = () => new globalThis.Response('{"id":1}\n\n{"id":2}\n');
+   * const r = await requests.get("http://feed.test/records", { stream: true, fetch });
+   * const ids: unknown[] = [];
+   * for await (const record of r.iter_json()) ids.push((record as { id: number }).id);
+   * assert.deepEqual(ids, [1, 2]);
+   * ```
+   */
+  async *iter_json(): AsyncGenerator<unknown, void, undefined> {
+    let number = 0;
+    for await (const line of this.iter_lines()) {
+      number++;
+      if (line === "") continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (cause) {
+        if (BLANK.test(line)) continue;
+        throw this.#lineError(line, number, cause);
+      }
+      yield value;
+    }
+  }
+
+  /**
+   * The body parsed as a `text/event-stream`, exactly as the WHATWG HTML standard's event
+   * stream interpretation says (what `EventSource` dispatches), as it arrives. The body is read
+   * as UTF-8 whatever `encoding` says. An event is yielded at the blank line that ends it; an
+   * event left unfinished when the body ends is dropped, and a block without a `data` field
+   * fires nothing (its `id` and `retry` still count). Reading does not reconnect: `events()`
+   * does.
+   *
+   * @returns An async iterable of {@linkcode ServerSentEvent}s.
+   *
+   * @example Read the events of one response
+   * ```ts
+   * import * as requests from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const body = ": a comment\nid: 7\nevent: tick\ndata: one\ndata: two\n\ndata: last\n\n";
+   * const fetch = () => new globalThis.Response(body, { headers: { "content-type": "text/event-stream" } });
+   * const r = await requests.get("http://feed.test/events", { stream: true, fetch });
+   * const seen: requests.ServerSentEvent[] = [];
+   * for await (const event of r.iter_events()) seen.push(event);
+   * assert.deepEqual(seen, [
+   *   { event: "tick", data: "one\ntwo", id: "7", retry: null },
+   *   { event: "message", data: "last", id: "7", retry: null },
+   * ]);
+   * ```
+   */
+  async *iter_events(): AsyncGenerator<ServerSentEvent, void, undefined> {
+    const parser = new EventStreamParser();
+    for await (const chunk of this.iter_content()) {
+      parser.feed(chunk);
+      for (let event = parser.next(); event !== null; event = parser.next()) yield event;
+    }
   }
 
   /** Releases the connection of an unread streamed body. Safe to call more than once. */
@@ -462,6 +575,24 @@ export class Response {
   /** `<Response [200]>`, as in Python `requests`. */
   toString(): string {
     return `<Response [${this.status_code}]>`;
+  }
+
+  /** The error for line `number` of the body, `line`, that is not JSON. */
+  #lineError(line: string, number: number, cause: unknown): JSONDecodeError {
+    const type = this.#header("content-type") ?? "none";
+    const start = line.length > 80 ? `${line.slice(0, 80)}...` : line;
+    // `doc` carries the whole line where JSONDecodeError keeps the text it could not parse.
+    const options: RequestErrorOptions & { doc: string } = {
+      request: this.#request,
+      response: this,
+      cause,
+      doc: line,
+    };
+    return new JSONDecodeError(
+      `Response body line ${number} is not valid JSON (${this.status_code} ${this.reason}, ` +
+        `content type ${JSON.stringify(type)}, line ${JSON.stringify(start)})`,
+      options,
+    );
   }
 
   #buffered(member: string): Uint8Array {

@@ -22,8 +22,9 @@ import {
   ownOptions,
   type RequestOptions,
 } from "./options.ts";
+import { type EventsOptions, eventsVia } from "./events.ts";
 import { send, type SessionContext } from "./request.ts";
-import type { Response } from "./response.ts";
+import type { Response, ServerSentEvent } from "./response.ts";
 
 /** The defaults of a {@linkcode Session}: any request option, plus `base_url` and `hooks`. */
 export interface SessionOptions extends RequestOptions {
@@ -195,6 +196,21 @@ export class Session {
   /** Sends a `DELETE` request. @param url The URL. @param options Request options. @returns The response. */
   delete(url: string | URL, options?: RequestOptions): Promise<Response> {
     return this.request("DELETE", url, options);
+  }
+
+  /**
+   * Server-sent events from `url` across reconnections, sent with the session's defaults, cookies
+   * and hooks, as `events()` does.
+   *
+   * @param url An absolute http(s) URL, or a path joined to `base_url`.
+   * @param options Request options, plus `reconnect_delay` and `max_reconnects`.
+   * @returns An async iterable of the events; leaving the loop closes the connection.
+   */
+  events(
+    url: string | URL,
+    options?: EventsOptions,
+  ): AsyncGenerator<ServerSentEvent, void, undefined> {
+    return eventsVia((method, target, own) => this.request(method, target, own), url, options);
   }
 
   /** Releases the session's runtime clients (TLS and proxy); the session stays usable. */

@@ -15,10 +15,23 @@ import {
   serve,
   type TestServer,
 } from "./_server.ts";
+import { within } from "./hardening/_fixtures.ts";
 
 let server: TestServer;
 let raw: RawServer;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+}
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => resolve = r);
+  return { promise, resolve };
+}
+/** Resolved by the client once it has the first 10 KB of `/live`. */
+let liveFirstSeen: Deferred = deferred();
 
 /** Raw routes: exact bytes for broken and slow servers. */
 const routes: Record<string, (socket: net.Socket) => void> = {
@@ -31,6 +44,14 @@ const routes: Record<string, (socket: net.Socket) => void> = {
     setTimeout(() => s.destroy(), 20);
   },
   "/reset": (s) => s.resetAndDestroy(),
+  // 10 KB, then nothing until the client has shown it received them (liveFirstSeen), then 5 KB.
+  "/live": (s) => {
+    s.write(
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2710\r\n${"a".repeat(10_000)}\r\n`,
+    );
+    const seen = liveFirstSeen;
+    seen.promise.then(() => s.end(`1388\r\n${"b".repeat(5000)}\r\n0\r\n\r\n`));
+  },
   "/silent": () => {},
   "/endless": (s) => {
     s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -114,19 +135,23 @@ test("iter_content() yields chunks as they arrive, not after the whole body", as
   assert.throws(() => r.content, /already consumed/);
 });
 
-test("iter_content(chunk_size) re-chunks a streamed body exactly", async () => {
-  const r = await requests.get(`${server.url}/bytes/100000`, { stream: true });
-  const sizes: number[] = [];
-  let expected = 0;
-  for await (const chunk of r.iter_content(30000)) {
-    sizes.push(chunk.byteLength);
-    for (const byte of chunk) assert.equal(byte, expected++ % 256);
+test("iter_content(chunk_size) yields pieces of at most chunk_size that may be kept", async () => {
+  for (const size of [1000, 30000, 65536, 200000]) {
+    const r = await requests.get(`${server.url}/bytes/100000`, { stream: true });
+    const kept: Uint8Array[] = [];
+    for await (const piece of r.iter_content(size)) kept.push(piece);
+    assert.ok(kept.every((p) => p.byteLength > 0 && p.byteLength <= size), `size ${size}`);
+    // Checked after the loop: a piece handed over must not be overwritten by a later read.
+    let expected = 0;
+    for (const piece of kept) {
+      for (const byte of piece) assert.equal(byte, expected++ % 256, `size ${size}`);
+    }
+    assert.equal(expected, 100000, `size ${size}`);
   }
-  assert.deepEqual(sizes, [30000, 30000, 30000, 10000]);
 });
 
-test("iter_content(chunk_size) chunks stay intact when kept, across reads of odd sizes", async () => {
-  // 7 writes of 1,000 bytes: every 3,000-byte chunk is filled by several reads.
+test("iter_content(chunk_size) never holds bytes back to fill a piece", async () => {
+  // 7 writes of 1,000 bytes, 5 ms apart: pieces of 3,000 would need several writes each.
   const pieces = await serve(() =>
     new Response(
       new ReadableStream<Uint8Array>({
@@ -147,24 +172,50 @@ test("iter_content(chunk_size) chunks stay intact when kept, across reads of odd
       progress: (loaded) => progress.push(loaded),
     });
     const kept: Uint8Array[] = [];
-    for await (const chunk of r.iter_content(3000)) kept.push(chunk);
-    assert.deepEqual(kept.map((c) => c.byteLength), [3000, 3000, 1000]);
-    assert.ok(kept.every((c) => c.byteOffset === 0), "each chunk is its own memory");
+    for await (const piece of r.iter_content(3000)) kept.push(piece);
+    assert.ok(kept.every((p) => p.byteLength <= 3000), String(kept.map((p) => p.byteLength)));
     let expected = 0;
-    for (const chunk of kept) {
-      for (const byte of chunk) assert.equal(byte, expected++ % 251);
+    for (const piece of kept) {
+      for (const byte of piece) assert.equal(byte, expected++ % 251);
     }
+    assert.equal(expected, 7000);
     assert.equal(progress.at(-1), 7000);
     assert.ok(progress.length >= 3, `progress calls: ${progress.length}`);
 
     const limited = await requests.get(pieces.url, { stream: true, max_bytes: 4500 });
-    const sizes: number[] = [];
+    let read = 0;
     await assert.rejects(async () => {
-      for await (const chunk of limited.iter_content(3000)) sizes.push(chunk.byteLength);
+      for await (const piece of limited.iter_content(3000)) read += piece.byteLength;
     }, requests.ContentTooLargeError);
-    assert.deepEqual(sizes, [3000]);
+    assert.ok(read <= 4500, `read ${read}`);
   } finally {
     await pieces.close();
+  }
+});
+
+test("iter_content(65536) yields a live feed's first 10 KB before the server sends more", async () => {
+  for (const size of [65536, 4096]) {
+    liveFirstSeen = deferred();
+    const r = await requests.get(`${raw.url}/live`, { stream: true });
+    const sizes: number[] = [];
+    let beforeMore = -1;
+    await within(
+      5000,
+      (async () => {
+        for await (const piece of r.iter_content(size)) {
+          sizes.push(piece.byteLength);
+          const total = sizes.reduce((a, b) => a + b, 0);
+          if (total === 10_000) {
+            beforeMore = total;
+            liveFirstSeen.resolve();
+          }
+        }
+      })(),
+      `iter_content(${size}) on a paused feed`,
+    ).finally(() => r.close());
+    assert.equal(beforeMore, 10_000, `size ${size}: ${sizes}`);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 15_000);
+    assert.ok(sizes.every((n) => n <= size), `size ${size}: ${sizes}`);
   }
 });
 
