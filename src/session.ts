@@ -144,25 +144,41 @@ export class Session {
    * @param options Request options; they override the session's defaults.
    * @returns The response, after the response hooks.
    */
-  async request(method: string, url: string | URL, options?: RequestOptions): Promise<Response> {
-    if (options !== undefined && options !== null) {
-      if (typeof options !== "object") throw new TypeError("Invalid 'options': expected an object");
-      checkOptionNames(options);
+  request(method: string, url: string | URL, options?: RequestOptions): Promise<Response> {
+    let target: string | URL;
+    let own: RequestOptions;
+    let merged: RequestOptions;
+    let context: SessionContext;
+    try {
+      if (options !== undefined && options !== null) {
+        if (typeof options !== "object") {
+          throw new TypeError("Invalid 'options': expected an object");
+        }
+        checkOptionNames(options);
+      }
+      target = this.#resolve(url, typeof method === "string" ? method.toUpperCase() : "");
+      own = ownOptions(options ?? {});
+      merged = this.#merge(own);
+      context = this.#context(merged);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const target = this.#resolve(url, typeof method === "string" ? method.toUpperCase() : "");
-    const own = ownOptions(options ?? {});
-    const merged = this.#merge(own);
-    const context = this.#context(merged);
-    const first = await send(method, target, merged, context);
-    let response = first;
+    const first = send(method, target, merged, context);
+    if (this.hooks.response.length === 0) return first;
+    return this.#responseHooks(first, async () => {
+      const again = this.#merge(own);
+      return await send(method, target, again, this.#context(again));
+    });
+  }
+
+  /** Runs the response hooks over the response; each may replace it. */
+  async #responseHooks(
+    first: Promise<Response>,
+    again: () => Promise<Response>,
+  ): Promise<Response> {
+    let response = await first;
     for (const hook of this.hooks.response) {
-      const replaced = await hook(
-        response,
-        () => {
-          const again = this.#merge(own);
-          return send(method, target, again, this.#context(again));
-        },
-      );
+      const replaced = await hook(response, again);
       if (replaced !== undefined && replaced !== null) response = replaced;
     }
     return response;

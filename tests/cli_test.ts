@@ -423,10 +423,14 @@ test("cli under deno task writes a relative -o where the user ran it (INIT_CWD),
     const [cmd, argv, cwd, env] = deno !== undefined
       ? [deno.execPath(), ["task", "--config", path.join(root, "deno.json"), "cli"], here, {}]
       : [process.execPath, [cliPath], root, { INIT_CWD: here }];
+    // deno task sets INIT_CWD only when it is not set yet, and this suite may itself run under
+    // `deno task test`: start from an environment without it.
+    const inherited: Record<string, string | undefined> = { ...process.env };
+    delete inherited.INIT_CWD;
     const child = spawn(cmd, [...argv, ...args], {
       cwd,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...env },
+      env: { ...inherited, ...env },
     });
     let stdout = "";
     let stderr = "";
