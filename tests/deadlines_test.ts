@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import * as requests from "../mod.ts";
-import { type RawServer, rawServer, serve, type TestServer } from "./_server.ts";
+import { type RawServer, rawServer, response, serve, type TestServer } from "./_server.ts";
 
 let silent: RawServer;
 let partial: RawServer;
@@ -15,7 +15,7 @@ let server: TestServer;
 before(async () => {
   silent = await rawServer(() => {/* never answers */});
   partial = await rawServer((socket) => {
-    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nten bytes.");
+    socket.write(response("200 OK", [["Content-Length", "100"]], "ten bytes."));
   });
   server = await serve();
 });

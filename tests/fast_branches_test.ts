@@ -13,6 +13,7 @@ import {
   header,
   type RawServer,
   rawServer,
+  response,
   serve,
   type TestServer,
 } from "./_server.ts";
@@ -40,7 +41,7 @@ before(async () => {
     return new Response("not found", { status: 404 });
   });
   truncated = await rawServer((socket) => {
-    socket.end("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
+    socket.end(response("200 OK", [["Content-Length", "100"]], "only part"));
   });
 });
 after(async () => {

@@ -6,11 +6,19 @@ import https from "node:https";
 import type net from "node:net";
 import * as requests from "../mod.ts";
 import { Session } from "../mod.ts";
-import { type Echo, header, type RawServer, rawServer, serve, type TestServer } from "./_server.ts";
+import {
+  type Echo,
+  header,
+  IS_BUN,
+  IS_NODE,
+  type RawServer,
+  rawServer,
+  response,
+  serve,
+  type TestServer,
+} from "./_server.ts";
 import { makeTestPki, type TestPki } from "./_tls.ts";
 
-const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun === "object";
-const IS_NODE = !IS_BUN && !("Deno" in globalThis);
 /** Node's fetch has no TLS options: a session given `verify` rejects every request. */
 const NODE_REFUSES_VERIFY = /^Option 'verify' is not supported on this runtime \(Node\.js\)/;
 
@@ -58,7 +66,7 @@ before(async () => {
   });
   resets = await rawServer((socket) => {
     if (resets.connections <= 2) socket.resetAndDestroy();
-    else socket.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    else socket.end(response("200 OK", [["Content-Length", "2"], ["Connection", "close"]], "ok"));
   });
   pki = makeTestPki();
   tls = https.createServer({ key: pki.serverKey, cert: pki.serverCert }, (req, res) => {
