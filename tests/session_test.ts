@@ -1,4 +1,4 @@
-// Session: base_url, defaults, the cookie jar across hops, hooks, retries and TLS.
+// Session: defaults, the cookie jar across hops, hooks, retries and TLS.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -88,28 +88,6 @@ after(async () => {
   for (const s of tlsSockets) s.destroy();
   await new Promise<void>((r) => tls.close(() => r()));
   pki.remove();
-});
-
-test("base_url joins paths and keeps absolute URLs", async () => {
-  const session = new Session({ base_url: `${server.url}/api/v1` });
-  for (
-    const [path, expected] of [["items", "/api/v1/items"], ["/items", "/api/v1/items"], [
-      "items/3?x=1",
-      "/api/v1/items/3",
-    ]]
-  ) {
-    assert.equal(((await session.get(path)).json() as Echo).path, expected);
-  }
-  assert.equal(((await session.get(`${server.url}/other`)).json() as Echo).path, "/other");
-});
-
-test("base_url refuses network-path and backslash forms", async () => {
-  const session = new Session({ base_url: `${server.url}/api/` });
-  for (const path of ["//evil.test/x", "\\\\evil.test\\x", "/\\evil.test", "\\/evil.test"]) {
-    await assert.rejects(session.get(path), requests.InvalidURLError, path);
-  }
-  await assert.rejects(session.get("ftp://x.test/"), requests.InvalidURLError);
-  assert.throws(() => new Session({ base_url: "ftp://x.test/" }), /'base_url'/);
 });
 
 test("session headers persist, are mutable, and a request's headers replace them", async () => {
