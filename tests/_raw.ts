@@ -81,9 +81,8 @@ export function sized(
   status: string,
   headers: readonly HeaderLine[] = [],
   body: string | Uint8Array = "",
-  encoding: HeadEncoding = "utf-8",
 ): Uint8Array {
-  return response(status, [...headers, ["Content-Length", String(lengthOf(body))]], body, encoding);
+  return response(status, [...headers, ["Content-Length", String(lengthOf(body))]], body);
 }
 
 /** A complete 200 OK with Content-Length, on a connection that stays open. */
@@ -105,7 +104,7 @@ export function redirect(
   encoding: HeadEncoding = "utf-8",
 ): Uint8Array {
   const line = typeof status === "number" ? `${status} Redirect` : status;
-  return sized(line, [["Location", location], ...extra], "", encoding);
+  return response(line, [["Location", location], ...extra, ["Content-Length", "0"]], "", encoding);
 }
 
 /** One chunk of a chunked body: size in hex, the piece, CRLF; `chunk("")` is the last chunk. */

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import * as requests from "../mod.ts";
-import { IS_DENO, type RawServer, rawServer, response, serve, type TestServer } from "./_server.ts";
+import { IS_DENO, type RawServer, rawServer, response } from "./_raw.ts";
+import { serve, type TestServer } from "./_server.ts";
 
 let silent: RawServer;
 let partial: RawServer;

@@ -4,15 +4,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { Response } from "../mod.ts";
-import {
-  type HeaderLine,
-  IS_DENO,
-  type RawServer,
-  rawServer,
-  response,
-  serve,
-  type TestServer,
-} from "./_server.ts";
+import { type HeaderLine, IS_DENO, type RawServer, rawServer, response } from "./_raw.ts";
+import { serve, type TestServer } from "./_server.ts";
 
 let server: TestServer;
 let raw: RawServer;

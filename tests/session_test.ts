@@ -6,17 +6,8 @@ import https from "node:https";
 import type net from "node:net";
 import * as requests from "../mod.ts";
 import { Session } from "../mod.ts";
-import {
-  type Echo,
-  header,
-  IS_BUN,
-  IS_NODE,
-  type RawServer,
-  rawServer,
-  response,
-  serve,
-  type TestServer,
-} from "./_server.ts";
+import { IS_BUN, IS_NODE, type RawServer, rawServer, response } from "./_raw.ts";
+import { type Echo, header, serve, type TestServer } from "./_server.ts";
 import { makeTestPki, type TestPki } from "./_tls.ts";
 
 /** Node's fetch has no TLS options: a session given `verify` rejects every request. */
