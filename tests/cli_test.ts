@@ -422,10 +422,13 @@ test("cli under deno task writes a relative -o where the user ran it (INIT_CWD),
     const [cmd, argv, cwd, env] = IS_DENO
       ? [process.execPath, ["task", "--config", path.join(root, "deno.json"), "cli"], here, {}]
       : [process.execPath, [cliPath], root, { INIT_CWD: here }];
+    // deno task keeps an INIT_CWD it inherits (as it does under `deno task test`): drop it.
+    const inherited = { ...process.env };
+    delete inherited.INIT_CWD;
     const child = spawn(cmd, [...argv, ...args], {
       cwd,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...env },
+      env: { ...inherited, ...env },
     });
     let stdout = "";
     let stderr = "";
