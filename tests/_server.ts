@@ -1,11 +1,14 @@
 // Test servers: an in-process web-standard server (Deno.serve, Bun.serve, or node:http adapting
-// the web handler on Node) with an echo handler and a few routes, a raw node:net server that
-// scripts exact bytes, and httpbin's URL.
+// the web handler on Node) with an echo handler and a few routes, and httpbin's URL. The raw
+// node:net servers, the response builders and the runtime detection live in tests/_raw.ts and
+// are re-exported here.
 
 import http from "node:http";
 import net from "node:net";
 import process from "node:process";
 import { Readable } from "node:stream";
+import { RUNTIME } from "./_raw.ts";
+export * from "./_raw.ts";
 
 /** A running test server. */
 export interface TestServer {
@@ -37,7 +40,7 @@ export async function serve(handler: Handler = echo): Promise<TestServer> {
     hits++;
     return handler(req);
   };
-  if (runtime.Deno !== undefined) {
+  if (RUNTIME === "deno" && runtime.Deno !== undefined) {
     const server = runtime.Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, counted);
     return {
       url: `http://127.0.0.1:${server.addr.port}`,
@@ -47,7 +50,7 @@ export async function serve(handler: Handler = echo): Promise<TestServer> {
       close: () => server.shutdown(),
     };
   }
-  if (runtime.Bun !== undefined) {
+  if (RUNTIME === "bun" && runtime.Bun !== undefined) {
     const server = runtime.Bun.serve({
       port: 0,
       hostname: "127.0.0.1",
@@ -252,76 +255,6 @@ export async function echo(req: Request): Promise<Response> {
 export function header(echoed: Echo, name: string): string | null {
   const found = echoed.headers.find(([n]) => n === name.toLowerCase());
   return found === undefined ? null : found[1];
-}
-
-/** A raw TCP server that scripts exact bytes, counting connections. */
-export interface RawServer {
-  url: string;
-  port: number;
-  /** Connections accepted so far. */
-  readonly connections: number;
-  /** Sockets still open. */
-  readonly open: number;
-  close(): Promise<void>;
-}
-
-/**
- * Starts a node:net server on 127.0.0.1 that counts its connections and tracks its sockets;
- * `handle` sets up each connection (numbered from 1). `close()` destroys what is still open.
- */
-export function trackedServer(
-  handle: (socket: net.Socket, connection: number) => void,
-): Promise<RawServer> {
-  let connections = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    const connection = ++connections;
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
-    handle(socket, connection);
-  });
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        port,
-        get connections() {
-          return connections;
-        },
-        get open() {
-          return sockets.size;
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
-}
-
-/**
- * Starts a raw server; `onRequest` gets each socket and the first request head (up to the blank
- * line) once it has arrived.
- */
-export function rawServer(
-  onRequest: (socket: net.Socket, head: string) => void,
-): Promise<RawServer> {
-  return trackedServer((socket) => {
-    let head = "";
-    const onData = (chunk: Uint8Array) => {
-      head += new TextDecoder("latin1").decode(chunk);
-      const end = head.indexOf("\r\n\r\n");
-      if (end >= 0) {
-        socket.off("data", onData);
-        onRequest(socket, head.slice(0, end));
-      }
-    };
-    socket.on("data", onData);
-  });
 }
 
 /** The real httpbin's base URL, when the runner started one (HTTPBIN_URL). */

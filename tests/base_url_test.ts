@@ -4,6 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { type Echo, header, serve, type TestServer } from "./_server.ts";
+import { rejectsWith } from "./hardening/_fixtures.ts";
 
 let api: TestServer;
 let evil: TestServer;
@@ -106,4 +107,40 @@ test("allow_absolute_urls: false refuses absolute URLs before anything is sent",
     () => new requests.Session({ allow_absolute_urls: "no" as unknown as boolean }),
     /'allow_absolute_urls'/,
   );
+});
+
+test("base_url joins paths and keeps absolute URLs", async () => {
+  const session = new requests.Session({ base_url: `${api.url}/api/v1` });
+  for (
+    const [path, expected] of [["items", "/api/v1/items"], ["/items", "/api/v1/items"], [
+      "items/3?x=1",
+      "/api/v1/items/3",
+    ]]
+  ) {
+    assert.equal(((await session.get(path)).json() as Echo).path, expected);
+  }
+  assert.equal(((await session.get(`${api.url}/other`)).json() as Echo).path, "/other");
+});
+
+test("base_url refuses network-path and backslash URLs (axios CVE-2024-39338) and other schemes", async () => {
+  await using session = new requests.Session({
+    base_url: `${api.url}/api/`,
+    auth: ["alice", "pa55word"],
+  });
+  const host = evilHost();
+  const before = evilHits;
+  for (
+    const path of [`//${host}/x`, `\\\\${host}/x`, `/\\${host}/x`, ` //${host}/x`, `\\/${host}/x`]
+  ) {
+    await rejectsWith(session.get(path), requests.InvalidURLError);
+  }
+  for (const path of ["//evil.test/x", "\\\\evil.test\\x", "/\\evil.test", "\\/evil.test"]) {
+    await assert.rejects(session.get(path), requests.InvalidURLError, path);
+  }
+  await assert.rejects(session.get("ftp://x.test/"), requests.InvalidURLError);
+  assert.throws(() => new requests.Session({ base_url: "ftp://x.test/" }), /'base_url'/);
+  // A path that merely looks like a host stays on the base.
+  const r = await session.get(`/${host}/x`);
+  assert.equal(r.url, `${api.url}/api/${host}/x`);
+  assert.equal(evilHits, before, "the second server saw a request");
 });

@@ -11,10 +11,9 @@ import path from "node:path";
 import process from "node:process";
 import { type CliWriter, main } from "../cli.ts";
 import { formatBytes, formatJson } from "../src/_cli_output.ts";
-import { closedPort, type Echo, header, serve, type TestServer } from "./_server.ts";
+import { closedPort, type Echo, header, IS_DENO, serve, type TestServer } from "./_server.ts";
 
 const cliPath = new URL("../cli.ts", import.meta.url).pathname;
-const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
 let server: TestServer;
 let base: string;
 let tmp: string;
@@ -27,8 +26,8 @@ interface Run {
 
 /** Runs the CLI in a child process with `args`. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const [cmd, pre] = deno !== undefined
-    ? [deno.execPath(), ["run", "-A", cliPath]]
+  const [cmd, pre] = IS_DENO
+    ? [process.execPath, ["run", "-A", cliPath]]
     : [process.execPath, [cliPath]];
   const child = spawn(cmd, [...pre, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -420,12 +419,11 @@ test("cli under deno task writes a relative -o where the user ran it (INIT_CWD),
   const runTask = (args: string[]): Promise<Run> => {
     // deno task runs in the config's directory and sets INIT_CWD to where it was started; on
     // Bun and Node the same situation is set up by hand.
-    const [cmd, argv, cwd, env] = deno !== undefined
-      ? [deno.execPath(), ["task", "--config", path.join(root, "deno.json"), "cli"], here, {}]
+    const [cmd, argv, cwd, env] = IS_DENO
+      ? [process.execPath, ["task", "--config", path.join(root, "deno.json"), "cli"], here, {}]
       : [process.execPath, [cliPath], root, { INIT_CWD: here }];
-    // deno task sets INIT_CWD only when it is not set yet, and this suite may itself run under
-    // `deno task test`: start from an environment without it.
-    const inherited: Record<string, string | undefined> = { ...process.env };
+    // deno task keeps an INIT_CWD it inherits (as it does under `deno task test`): drop it.
+    const inherited = { ...process.env };
     delete inherited.INIT_CWD;
     const child = spawn(cmd, [...argv, ...args], {
       cwd,
@@ -451,8 +449,8 @@ test("cli under deno task writes a relative -o where the user ran it (INIT_CWD),
 
 test("cli removes the partial -o file on Ctrl-C (SIGINT) during a download and exits 130", async () => {
   const file = path.join(tmp, "interrupted.bin");
-  const [cmd, pre] = deno !== undefined
-    ? [deno.execPath(), ["run", "-A", cliPath]]
+  const [cmd, pre] = IS_DENO
+    ? [process.execPath, ["run", "-A", cliPath]]
     : [process.execPath, [cliPath]];
   // 1,000 bytes, one every 20 ms: 20 s, far longer than the test waits.
   const child = spawn(cmd, [...pre, `${base}/drip/1000/20`, "-o", file], {

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import * as requests from "../mod.ts";
-import { type RawServer, rawServer, serve, type TestServer } from "./_server.ts";
+import { IS_DENO, type RawServer, rawServer, response } from "./_raw.ts";
+import { serve, type TestServer } from "./_server.ts";
 
 let silent: RawServer;
 let partial: RawServer;
@@ -15,7 +16,7 @@ let server: TestServer;
 before(async () => {
   silent = await rawServer(() => {/* never answers */});
   partial = await rawServer((socket) => {
-    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nten bytes.");
+    socket.write(response("200 OK", [["Content-Length", "100"]], "ten bytes."));
   });
   server = await serve();
 });
@@ -74,15 +75,14 @@ test("a custom fetch that never answers still times out", async () => {
 });
 
 test("a script whose calls had long timeouts exits as soon as it is done", async () => {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   const module = new URL("../mod.ts", import.meta.url).href;
   const script = `import * as requests from ${JSON.stringify(module)};
 for (let i = 0; i < 3; i++) {
   await requests.get(${JSON.stringify(`${server.url}/echo`)}, { timeout: 60, total_timeout: 120 });
 }
 console.log("done");`;
-  const [cmd, args] = deno !== undefined
-    ? [deno.execPath(), ["eval", "--ext=ts", script]]
+  const [cmd, args] = IS_DENO
+    ? [process.execPath, ["eval", "--ext=ts", script]]
     : [process.execPath, ["--input-type=module", "-e", script]];
   const [out, seconds] = await timed(
     new Promise<string>((resolve, reject) => {

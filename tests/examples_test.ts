@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import process from "node:process";
+import { IS_DENO } from "./_raw.ts";
 
-const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
 const root = new URL("..", import.meta.url).pathname;
 const readme = fs.readFileSync(`${root}examples/README.md`, "utf8");
 
@@ -26,8 +26,8 @@ function documentedFlags(script: string): string[] {
 }
 
 function run(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [cmd, args] = deno !== undefined
-    ? [deno.execPath(), ["run", ...documentedFlags(script), script]]
+  const [cmd, args] = IS_DENO
+    ? [process.execPath, ["run", ...documentedFlags(script), script]]
     : [process.execPath, [script]];
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd: root, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } }, (

@@ -7,15 +7,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { isCanonicalUrl } from "../src/_canonical_url.ts";
-import {
-  closedPort,
-  type Echo,
-  header,
-  type RawServer,
-  rawServer,
-  serve,
-  type TestServer,
-} from "./_server.ts";
+import { type RawServer, rawServer, response } from "./_raw.ts";
+import { closedPort, type Echo, header, serve, type TestServer } from "./_server.ts";
 
 let server: TestServer;
 let truncated: RawServer;
@@ -40,7 +33,7 @@ before(async () => {
     return new Response("not found", { status: 404 });
   });
   truncated = await rawServer((socket) => {
-    socket.end("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
+    socket.end(response("200 OK", [["Content-Length", "100"]], "only part"));
   });
 });
 after(async () => {

@@ -5,43 +5,30 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
-import { closedPort, HTTPBIN, type RawServer, trackedServer } from "./_server.ts";
+import { closedPort, HTTPBIN, redirect, type Scripted, scripted, sized } from "./_server.ts";
 import { tlsServer } from "./hardening/_fixtures.ts";
 
 /** What the raw server read: the request head and its body, per request. */
 const seen: { head: string; body: string }[] = [];
-let echo: RawServer;
+let echo: Scripted;
 
-/** Reads each request with its Content-Length body, then answers as its path says. */
+/** Records each request with its body, then answers as its path says. */
 before(async () => {
-  echo = await trackedServer((socket) => {
-    let buffered = Buffer.alloc(0);
-    socket.on("data", (chunk: Uint8Array) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      const head = buffered.subarray(0, end).toString("latin1");
-      const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-      if (buffered.byteLength < end + 4 + length) return;
-      const body = buffered.subarray(end + 4, end + 4 + length).toString();
-      buffered = buffered.subarray(end + 4 + length);
-      seen.push({ head, body });
-      answer(socket, head.split(" ")[1], head.split(" ")[0], body);
-    });
+  echo = await scripted((request, socket) => {
+    const body = new TextDecoder().decode(request.body);
+    seen.push({ head: request.head, body });
+    answer(socket, request.target, request.method, body);
   });
 });
 
 function answer(socket: import("node:net").Socket, path: string, method: string, body: string) {
   if (path === "/307") {
-    socket.write("HTTP/1.1 307 Again\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n");
+    socket.write(redirect("307 Again", "/done"));
   } else if (path === "/302") {
-    socket.write("HTTP/1.1 302 Found\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n");
+    socket.write(redirect("302 Found", "/done"));
   } else if (path !== "/silent") {
     const text = JSON.stringify({ method, path, body });
-    socket.write(
-      `HTTP/1.1 200 Fine\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
-    );
+    socket.write(sized("200 Fine", [["Content-Type", "application/json"]], text));
   }
 }
 after(() => echo.close());

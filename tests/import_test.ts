@@ -6,9 +6,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
+import { IS_DENO } from "./_raw.ts";
 
 test("importing the module touches none of the fetch globals", async () => {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   const module = new URL("../mod.ts", import.meta.url).href;
   const script = `const touched = [];
 for (const name of ["Headers", "Response", "Request", "fetch"]) {
@@ -20,8 +20,8 @@ for (const name of ["Headers", "Response", "Request", "fetch"]) {
 }
 await import(${JSON.stringify(module)});
 console.log(JSON.stringify(touched));`;
-  const [cmd, args] = deno !== undefined
-    ? [deno.execPath(), ["eval", "--ext=js", script]]
+  const [cmd, args] = IS_DENO
+    ? [process.execPath, ["eval", "--ext=js", script]]
     : [process.execPath, ["--input-type=module", "-e", script]];
   const out = await new Promise<string>((resolve, reject) => {
     execFile(cmd, args, { timeout: 30_000 }, (error, stdout, stderr) => {

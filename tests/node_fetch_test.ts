@@ -17,9 +17,12 @@ import { ConnectionError } from "../src/errors.ts";
 import { closedPort, HTTPBIN, rawServer, serve } from "./_server.ts";
 import { makeTestPki } from "./_tls.ts";
 import {
+  chunk,
   eventually,
   failure,
   headerOf,
+  join,
+  malformed,
   ok,
   response,
   scripted,
@@ -222,8 +225,8 @@ describe("nodeFetch() returns the response as received", () => {
   it("streams the body: the first piece is readable before the server sends the rest", async () => {
     let finish: () => void = () => {};
     const server = await scripted((_, socket) => {
-      socket.write(response("200 OK", [["Transfer-Encoding", "chunked"]], "5\r\nfirst\r\n"));
-      finish = () => socket.write("6\r\nsecond\r\n0\r\n\r\n");
+      socket.write(response("200 OK", [["Transfer-Encoding", "chunked"]], chunk("first")));
+      finish = () => socket.write(join([chunk("second"), chunk("")]));
     });
     try {
       const res = await nodeFetch(server.url, GET_JSON);
@@ -263,7 +266,7 @@ describe("nodeFetch() returns the response as received", () => {
     let socket: net.Socket | undefined;
     const server = await rawServer((s) => {
       socket = s;
-      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`);
+      s.write(response("200 OK", [["Content-Length", String(total)]]));
       const piece = new Uint8Array(1024 * 1024);
       const more = () => {
         while (written < total) {
@@ -365,10 +368,10 @@ describe("nodeFetch() ends as the runtime's client does", () => {
 
   it("a malformed response is the parser's HPE_ error, a ConnectionError for the core", async () => {
     const cases = [
-      ["HTTX/1.1 200 OK\r\n\r\n", "HPE_INVALID_CONSTANT"],
-      ["HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", "HPE_INVALID_CONTENT_LENGTH"],
+      [malformed(["200 OK"], { protocol: "HTTX/1.1" }), "HPE_INVALID_CONSTANT"],
+      [response("200 OK", [["Content-Length", "abc"]]), "HPE_INVALID_CONTENT_LENGTH"],
       [
-        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        response("200 OK", [["Content-Length", "1"], ["Content-Length", "2"]]),
         "HPE_UNEXPECTED_CONTENT_LENGTH",
       ],
     ] as const;

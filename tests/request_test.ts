@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
-import { type Echo, header, serve, type TestServer } from "./_server.ts";
+import { type Echo, header, IS_NODE, serve, type TestServer } from "./_server.ts";
 
 let server: TestServer;
 before(async () => {
@@ -214,8 +214,7 @@ test("multipart parses on the server as form data, including a streamed file", a
       },
     });
     // Node's form-data parser (undici) turns the WHATWG escapes back into '"', CR and LF.
-    const node = !("Deno" in globalThis) && !("Bun" in globalThis);
-    const [name, filename] = node
+    const [name, filename] = IS_NODE
       ? ['we"ird\r\n', 'na"me\r\n.txt']
       : ["we%22ird%0D%0A", "na%22me%0D%0A.txt"];
     assert.deepEqual(r.json(), {

@@ -1,4 +1,4 @@
-// Session: base_url, defaults, the cookie jar across hops, hooks, retries and TLS.
+// Session: defaults, the cookie jar across hops, hooks, retries and TLS.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -6,11 +6,10 @@ import https from "node:https";
 import type net from "node:net";
 import * as requests from "../mod.ts";
 import { Session } from "../mod.ts";
-import { type Echo, header, type RawServer, rawServer, serve, type TestServer } from "./_server.ts";
+import { IS_BUN, IS_NODE, type RawServer, rawServer, response } from "./_raw.ts";
+import { type Echo, header, serve, type TestServer } from "./_server.ts";
 import { makeTestPki, type TestPki } from "./_tls.ts";
 
-const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun === "object";
-const IS_NODE = !IS_BUN && !("Deno" in globalThis);
 /** Node's fetch has no TLS options: a session given `verify` rejects every request. */
 const NODE_REFUSES_VERIFY = /^Option 'verify' is not supported on this runtime \(Node\.js\)/;
 
@@ -58,7 +57,7 @@ before(async () => {
   });
   resets = await rawServer((socket) => {
     if (resets.connections <= 2) socket.resetAndDestroy();
-    else socket.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    else socket.end(response("200 OK", [["Content-Length", "2"], ["Connection", "close"]], "ok"));
   });
   pki = makeTestPki();
   tls = https.createServer({ key: pki.serverKey, cert: pki.serverCert }, (req, res) => {
@@ -80,28 +79,6 @@ after(async () => {
   for (const s of tlsSockets) s.destroy();
   await new Promise<void>((r) => tls.close(() => r()));
   pki.remove();
-});
-
-test("base_url joins paths and keeps absolute URLs", async () => {
-  const session = new Session({ base_url: `${server.url}/api/v1` });
-  for (
-    const [path, expected] of [["items", "/api/v1/items"], ["/items", "/api/v1/items"], [
-      "items/3?x=1",
-      "/api/v1/items/3",
-    ]]
-  ) {
-    assert.equal(((await session.get(path)).json() as Echo).path, expected);
-  }
-  assert.equal(((await session.get(`${server.url}/other`)).json() as Echo).path, "/other");
-});
-
-test("base_url refuses network-path and backslash forms", async () => {
-  const session = new Session({ base_url: `${server.url}/api/` });
-  for (const path of ["//evil.test/x", "\\\\evil.test\\x", "/\\evil.test", "\\/evil.test"]) {
-    await assert.rejects(session.get(path), requests.InvalidURLError, path);
-  }
-  await assert.rejects(session.get("ftp://x.test/"), requests.InvalidURLError);
-  assert.throws(() => new Session({ base_url: "ftp://x.test/" }), /'base_url'/);
 });
 
 test("session headers persist, are mutable, and a request's headers replace them", async () => {

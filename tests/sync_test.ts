@@ -13,18 +13,17 @@ import * as async from "../mod.ts";
 import { describeError } from "../src/_sync_worker.ts";
 import { toError } from "../src/_sync_codec.ts";
 import { ERROR_CLASSES } from "../src/errors.ts";
-import { closedPort, type Echo, header } from "./_server.ts";
+import { closedPort, type Echo, header, IS_DENO } from "./_server.ts";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
 let child: ChildProcess;
 let base: string;
 let refused: string;
 
 /** The command that runs a TypeScript file on the current runtime. */
 function command(script: string, ...args: string[]): [string, string[]] {
-  return deno !== undefined
-    ? [deno.execPath(), ["run", "-A", script, ...args]]
+  return IS_DENO
+    ? [process.execPath, ["run", "-A", script, ...args]]
     : [process.execPath, [script, ...args]];
 }
 

@@ -12,11 +12,8 @@ import net from "node:net";
 import { createTransport, type Transport, type TransportOptions } from "../src/_transport.ts";
 import * as requests from "../mod.ts";
 import { Session } from "../mod.ts";
+import { IS_BUN, IS_DENO, IS_NODE, response } from "./_server.ts";
 import { makeTestPki } from "./_tls.ts";
-
-const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
-const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun === "object";
-const IS_NODE = !IS_DENO && !IS_BUN;
 
 interface Seen {
   url: string;
@@ -131,7 +128,7 @@ function proxyConnection(client: net.Socket): void {
       ].join("\r\n");
     }
     const upstream = net.connect(port, host, () => {
-      if (head === null) client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      if (head === null) client.write(response("200 Connection Established"));
       else upstream.write(head);
       if (rest.length > 0) upstream.write(rest);
       upstream.pipe(client);

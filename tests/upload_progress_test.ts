@@ -7,8 +7,8 @@ import type net from "node:net";
 import { canStreamUploads, countedBody, UPLOAD_PIECE } from "../src/_upload.ts";
 import { nodeFetch } from "../src/_node_fetch.ts";
 import { MultipartBuilder } from "../src/multipart.ts";
-import { trackedServer } from "./_server.ts";
-import { RUNTIME, within } from "./hardening/_fixtures.ts";
+import { join, ok, RUNTIME, trackedServer } from "./_server.ts";
+import { within } from "./hardening/_fixtures.ts";
 
 const MB = 1024 * 1024;
 const SIZE = 16 * MB;
@@ -47,7 +47,7 @@ async function slowServer(): Promise<SlowServer> {
       let chunk: Uint8Array = new Uint8Array(data);
       if (head === null) {
         chunks.push(chunk);
-        const joined = concat(chunks);
+        const joined = join(chunks);
         const end = latin1.decode(joined.subarray(0, 64 * 1024)).indexOf("\r\n\r\n");
         if (end < 0) return;
         head = latin1.decode(joined.subarray(0, end));
@@ -64,12 +64,11 @@ async function slowServer(): Promise<SlowServer> {
       tail = (tail + latin1.decode(chunk.subarray(Math.max(0, chunk.byteLength - 8)))).slice(-8);
       const complete = length === "chunked" ? /(^|\r\n)0\r\n\r\n$/.test(tail) : bodyBytes >= length;
       if (!complete) return;
-      const raw = concat(chunks);
+      const raw = join(chunks);
       const body = length === "chunked" ? dechunk(raw) : raw;
       uploads.push({ head, body });
       answered = true;
-      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${String(body.byteLength).length}\r\n\r\n`);
-      socket.write(String(body.byteLength));
+      socket.write(ok(String(body.byteLength)));
       head = null;
       chunks = [];
       bodyBytes = 0;
@@ -89,16 +88,6 @@ async function slowServer(): Promise<SlowServer> {
   };
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 function dechunk(raw: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [];
   let offset = 0;
@@ -107,7 +96,7 @@ function dechunk(raw: Uint8Array): Uint8Array {
     const end = line.indexOf("\r\n");
     const size = parseInt(line.slice(0, end), 16);
     offset += end + 2;
-    if (size === 0) return concat(parts);
+    if (size === 0) return join(parts);
     parts.push(raw.subarray(offset, offset + size));
     offset += size + 2;
   }

@@ -4,12 +4,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
-import { type RawServer, rawServer } from "./_server.ts";
+import { type RawServer, rawServer, response } from "./_server.ts";
 
 let server: RawServer;
 before(async () => {
   server = await rawServer((socket) => {
-    socket.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    socket.end(response("200 OK", [["Content-Length", "2"], ["Connection", "close"]], "ok"));
   });
 });
 after(() => server.close());

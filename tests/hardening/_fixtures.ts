@@ -1,6 +1,6 @@
-// Fixtures of the hardening suite: a node:net server that parses every request on every
-// keep-alive connection and answers with exact bytes, byte-level response builders, watchdogs,
-// and the process's file descriptors and memory.
+// Fixtures of the hardening suite: slow writers, watchdogs, a TLS server, and the process's file
+// descriptors and memory. The scripted node:net server, the byte-level response builders and the
+// runtime detection live in tests/_raw.ts and are re-exported here.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -11,180 +11,23 @@ import process from "node:process";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { RequestError } from "../../mod.ts";
-import { trackedServer } from "../_server.ts";
 export { closedPort } from "../_server.ts";
 import { makeTestPki } from "../_tls.ts";
-
-/** The runtime under test (the suite is written for Deno and Bun; Node runs it too). */
-export const RUNTIME: "deno" | "bun" | "node" = "Bun" in globalThis
-  ? "bun"
-  : "Deno" in globalThis
-  ? "deno"
-  : "node";
-
-const latin1 = new TextDecoder("latin1");
-const encoder = new TextEncoder();
+export * from "../_raw.ts";
 
 /** Waits `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** One request as the server received it. */
-export interface Seen {
-  method: string;
-  target: string;
-  /** Lower-cased name to values, in received order. */
-  headers: Map<string, string[]>;
-  /** The head exactly as received, up to the blank line. */
-  head: string;
-  body: Uint8Array;
-  /** Which connection (1-based) carried it. */
-  connection: number;
-}
-
-/** The value of a header of a seen request (values joined by ", "), or null. */
-export function headerOf(seen: Seen, name: string): string | null {
-  const values = seen.headers.get(name.toLowerCase());
-  return values === undefined ? null : values.join(", ");
-}
-
-/** A running scripted server. */
-export interface Scripted {
-  url: string;
-  port: number;
-  /** Every request so far, in arrival order. */
-  readonly seen: Seen[];
-  /** Connections accepted so far. */
-  readonly connections: number;
-  /** Sockets still open. */
-  readonly open: number;
-  close(): Promise<void>;
-}
-
-/** Answers one request by writing to the socket (and ending it, or not). */
-export type Reply = (seen: Seen, socket: net.Socket) => void;
-
-function parseHead(head: string, connection: number): Omit<Seen, "body"> {
-  const lines = head.split("\r\n");
-  const [method = "", target = ""] = lines[0].split(" ");
-  const headers = new Map<string, string[]>();
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const list = headers.get(name) ?? [];
-    list.push(line.slice(colon + 1).trim());
-    headers.set(name, list);
-  }
-  return { method, target, headers, head, connection };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
-}
-
-/** The length of a complete chunked body at the start of `bytes` and its content, or null. */
-function dechunk(bytes: Uint8Array): [number, Uint8Array] | null {
-  let offset = 0;
-  let content: Uint8Array = new Uint8Array(0);
-  for (let guard = 0; guard < 100_000; guard++) {
-    const text = latin1.decode(bytes.subarray(offset, offset + 64));
-    const end = text.indexOf("\r\n");
-    if (end < 0) return null;
-    const size = parseInt(text.slice(0, end), 16);
-    if (Number.isNaN(size)) throw new Error(`bad chunk size line ${JSON.stringify(text)}`);
-    offset += end + 2;
-    if (size === 0) {
-      const rest = latin1.decode(bytes.subarray(offset));
-      const trailerEnd = rest.indexOf("\r\n");
-      if (trailerEnd < 0) return null;
-      // Trailers are not expected; the chunked body ends with an empty line.
-      return [offset + trailerEnd + 2, content];
-    }
-    if (bytes.byteLength < offset + size + 2) return null;
-    content = concat(content, bytes.subarray(offset, offset + size));
-    offset += size + 2;
-  }
-  throw new Error("too many chunks");
-}
-
 /**
- * A node:net server on 127.0.0.1 that parses each request (head and a Content-Length or
- * chunked body) on every connection, records it (unless `record` is false: load tests), and lets
- * `reply` write the exact answer.
+ * Writes `text` a character (or, for bytes, a byte) at a time, every `ms`, until it is all sent,
+ * the socket closes, or `maxMs` passes, whichever comes first.
  */
-export async function scripted(reply: Reply, record = true): Promise<Scripted> {
-  const seen: Seen[] = [];
-  const server = await trackedServer((socket, connection) => {
-    let buffer: Uint8Array = new Uint8Array(0);
-    let pending: Omit<Seen, "body"> | null = null;
-    let bodyLength: number | "chunked" = 0;
-    socket.on("data", (chunk: Uint8Array) => {
-      buffer = concat(buffer, new Uint8Array(chunk));
-      for (let guard = 0; guard < 1000; guard++) {
-        if (pending === null) {
-          const text = latin1.decode(buffer.subarray(0, Math.min(buffer.byteLength, 1 << 20)));
-          const end = text.indexOf("\r\n\r\n");
-          if (end < 0) return;
-          pending = parseHead(text.slice(0, end), connection);
-          buffer = buffer.subarray(end + 4);
-          const te = pending.headers.get("transfer-encoding")?.join(",") ?? "";
-          bodyLength = /chunked/i.test(te)
-            ? "chunked"
-            : Number(pending.headers.get("content-length")?.[0] ?? 0);
-        }
-        let body: Uint8Array;
-        if (bodyLength === "chunked") {
-          const done = dechunk(buffer);
-          if (done === null) return;
-          body = done[1];
-          buffer = buffer.subarray(done[0]);
-        } else {
-          if (buffer.byteLength < bodyLength) return;
-          body = buffer.slice(0, bodyLength);
-          buffer = buffer.subarray(bodyLength);
-        }
-        const request: Seen = { ...pending, body };
-        pending = null;
-        if (record) seen.push(request);
-        if (!socket.destroyed) reply(request, socket);
-      }
-    });
-  });
-  return Object.assign(server, { seen });
-}
-
-/** An HTTP/1.1 response as exact bytes: status line, header lines in order, blank line, body. */
-export function response(
-  status: string,
-  headers: readonly (readonly [string, string])[] = [],
-  body: string | Uint8Array = "",
-): Uint8Array {
-  let head = `HTTP/1.1 ${status}\r\n`;
-  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
-  head += "\r\n";
-  const bytes = typeof body === "string" ? encoder.encode(body) : body;
-  return concat(encoder.encode(head), bytes);
-}
-
-/** A complete response with Content-Length, on a connection that stays open. */
-export function ok(body: string | Uint8Array = "ok", extra: [string, string][] = []): Uint8Array {
-  const length = typeof body === "string" ? encoder.encode(body).byteLength : body.byteLength;
-  return response("200 OK", [...extra, ["Content-Length", String(length)]], body);
-}
-
-/** A redirect with an empty body, on a connection that stays open. */
-export function redirect(status: number, location: string): Uint8Array {
-  return response(`${status} Redirect`, [["Location", location], ["Content-Length", "0"]]);
-}
-
-/**
- * Writes `text` one slice at a time, every `ms`, until it is all sent, the socket closes, or
- * `maxMs` passes, whichever comes first.
- */
-export function trickle(socket: net.Socket, text: string, ms: number, maxMs = 10_000): void {
+export function trickle(
+  socket: net.Socket,
+  text: string | Uint8Array,
+  ms: number,
+  maxMs = 10_000,
+): void {
   let i = 0;
   const started = Date.now();
   const timer = setInterval(() => {
@@ -192,7 +35,7 @@ export function trickle(socket: net.Socket, text: string, ms: number, maxMs = 10
       clearInterval(timer);
       return;
     }
-    socket.write(text[i++]);
+    socket.write(typeof text === "string" ? text[i++] : text.subarray(i, ++i));
   }, ms);
   socket.on("close", () => clearInterval(timer));
 }

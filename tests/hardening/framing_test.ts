@@ -8,6 +8,10 @@ import type net from "node:net";
 import * as requests from "../../mod.ts";
 import { ConnectionError } from "../../mod.ts";
 import {
+  chunk,
+  chunked,
+  join,
+  malformed,
   ok,
   rejectsWith,
   response,
@@ -22,22 +26,25 @@ import {
 const ROUTES: Record<string, (socket: net.Socket, seen: Seen) => void> = {
   "/short": (s) => s.end(response("200 OK", [["Content-Length", "100"]], "only ten b")),
   "/chunked-cut": (s) =>
-    s.end(response("200 OK", [["Transfer-Encoding", "chunked"]], "5\r\nhello\r\n10\r\nabc")),
+    // The second chunk announces 16 bytes and brings 3.
+    s.end(
+      response("200 OK", [["Transfer-Encoding", "chunked"]], join([chunk("hello"), "10\r\nabc"])),
+    ),
   "/chunked-no-end": (s) =>
-    s.end(response("200 OK", [["Transfer-Encoding", "chunked"]], "5\r\nhello\r\n")),
+    s.end(response("200 OK", [["Transfer-Encoding", "chunked"]], chunk("hello"))),
   "/reset": (s) => {
     s.write(response("200 OK", [["Content-Length", "100000"]], "x".repeat(5000)), () => {
       setTimeout(() => s.resetAndDestroy(), 20);
     });
   },
   "/reset-chunked": (s) => {
-    s.write(response("200 OK", [["Transfer-Encoding", "chunked"]], "5\r\nhello\r\n"), () => {
+    s.write(response("200 OK", [["Transfer-Encoding", "chunked"]], chunk("hello")), () => {
       setTimeout(() => s.resetAndDestroy(), 20);
     });
   },
   "/empty": (s) => s.end(),
   "/reset-before-head": (s) => s.resetAndDestroy(),
-  "/half-head": (s) => s.end("HTTP/1.1 200 OK\r\nContent-Len"),
+  "/half-head": (s) => s.end(malformed(["200 OK", "Content-Len"], { terminated: false })),
   "/two-lengths": (s) =>
     // A smuggling attempt: a client that trusted the first length would find a second
     // response waiting on the connection.
@@ -45,7 +52,7 @@ const ROUTES: Record<string, (socket: net.Socket, seen: Seen) => void> = {
       response(
         "200 OK",
         [["Content-Length", "5"], ["Content-Length", "45"]],
-        "helloHTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsmuggle",
+        join(["hello", response("200 OK", [["Content-Length", "7"]], "smuggle")]),
       ),
     ),
   "/list-length": (s) => s.end(response("200 OK", [["Content-Length", "5, 6"]], "hello!")),
@@ -55,11 +62,7 @@ const ROUTES: Record<string, (socket: net.Socket, seen: Seen) => void> = {
   "/plus-length": (s) => s.end(response("200 OK", [["Content-Length", "+5"]], "hello")),
   "/length-and-chunked": (s) =>
     s.end(
-      response(
-        "200 OK",
-        [["Content-Length", "3"], ["Transfer-Encoding", "chunked"]],
-        "5\r\nhello\r\n0\r\n\r\n",
-      ),
+      chunked(["hello"], [["Content-Length", "3"]]),
     ),
   "/big-line": (s) =>
     s.end(response("200 OK", [["X-Big", "b".repeat(1 << 20)], ["Content-Length", "2"]], "ok")),
@@ -74,10 +77,10 @@ const ROUTES: Record<string, (socket: net.Socket, seen: Seen) => void> = {
     const many: [string, string][] = Array.from({ length: 10_000 }, () => ["Set-Cookie", "a=b"]);
     s.end(response("200 OK", [...many, ["Content-Length", "2"]], "ok"));
   },
-  "/bad-status": (s) => s.end("HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok"),
+  "/bad-status": (s) => s.end(response("2000 OK", [["Content-Length", "2"]], "ok")),
   "/http09": (s) => s.end("just some bytes, no status line"),
-  "/nul-header": (s) => s.end("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 2\r\n\r\nok"),
-  "/fold": (s) => s.end("HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok"),
+  "/nul-header": (s) => s.end(response("200 OK", [["X-A", "a\0b"], ["Content-Length", "2"]], "ok")),
+  "/fold": (s) => s.end(malformed(["200 OK", "X-A: a", " b", "Content-Length: 2"], { body: "ok" })),
   "/next": (s) => s.write(ok("next")),
 };
 

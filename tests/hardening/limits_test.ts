@@ -8,8 +8,10 @@ import zlib from "node:zlib";
 import * as requests from "../../mod.ts";
 import { ConnectionError, ContentTooLargeError, RequestError } from "../../mod.ts";
 import {
+  chunk,
   eventually,
   forever,
+  join,
   mb,
   ok,
   peakRss,
@@ -37,17 +39,7 @@ async function compress(format: CompressionFormat, source: Uint8Array[]): Promis
   for (const piece of source) await writer.write(piece as Uint8Array<ArrayBuffer>);
   await writer.close();
   await reading;
-  return concat(chunks);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return join(chunks);
 }
 
 /** Zeros, BOMB bytes of them, one MB at a time (never one BOMB-sized buffer). */
@@ -90,9 +82,9 @@ before(async () => {
       );
     } else if (kind === "endless") {
       socket.write(response("200 OK", [["Transfer-Encoding", "chunked"]]));
-      const chunk = `10000\r\n${"e".repeat(0x10000)}\r\n`;
+      const piece = chunk("e".repeat(0x10000));
       forever(socket, 1, () => {
-        if (socket.writableLength < 4 * MB) socket.write(chunk);
+        if (socket.writableLength < 4 * MB) socket.write(piece);
       });
     } else if (kind === "endless-gzip") {
       socket.write(
@@ -106,9 +98,7 @@ before(async () => {
         if (socket.writableLength > 4 * MB) return;
         const piece = head.subarray(offset, offset + 4096);
         offset = piece.byteLength === 0 ? offset : offset + piece.byteLength;
-        if (piece.byteLength > 0) socket.write(`${piece.byteLength.toString(16)}\r\n`);
-        if (piece.byteLength > 0) socket.write(piece);
-        if (piece.byteLength > 0) socket.write("\r\n");
+        if (piece.byteLength > 0) socket.write(chunk(piece));
       });
     } else if (kind === "claims") {
       socket.end(response("200 OK", [["Content-Length", arg]], "short"));

@@ -12,6 +12,7 @@ import process from "node:process";
 import * as requests from "../../mod.ts";
 import { HTTPDigestAuth, RequestError, Session } from "../../mod.ts";
 import {
+  chunked,
   closedPort,
   forever,
   ok,
@@ -105,13 +106,11 @@ before(async () => {
       case "big":
         return void socket.write(ok("b".repeat(300_000)));
       case "malformed":
-        return void socket.end("HTTP/1.1 2000 Nope\r\nContent-Length: 5, 6\r\n\r\n");
+        return void socket.end(response("2000 Nope", [["Content-Length", "5, 6"]]));
       case "500":
         return void socket.write(response("500 Oops", [["Content-Length", "4"]], "oops"));
       case "chunked":
-        return void socket.write(
-          response("200 OK", [["Transfer-Encoding", "chunked"]], "3\r\nabc\r\n0\r\n\r\n"),
-        );
+        return void socket.write(chunked(["abc"]));
       case "cookie":
         return void socket.write(ok("c", [["Set-Cookie", "sid=1; Path=/; HttpOnly"]]));
       case "empty":

@@ -8,8 +8,11 @@ import type net from "node:net";
 import * as requests from "../../mod.ts";
 import { ConnectionError, TimeoutError } from "../../mod.ts";
 import {
+  chunk,
   eventually,
   forever,
+  join,
+  malformed,
   ok,
   rejectsWith,
   response,
@@ -21,22 +24,28 @@ import {
   within,
 } from "./_fixtures.ts";
 
+const CONTINUE = response("100 Continue");
+/** A head that never ends: the status line and 500 header lines, each with its CRLF. */
+const SLOW_HEAD = malformed(["200 OK", ...Array(500).fill("X-Slow: yes"), ""], {
+  terminated: false,
+});
+
 const ROUTES: Record<string, (socket: net.Socket, seen: Seen) => void> = {
   "/silent": () => {},
-  "/trickle-head": (s) => trickle(s, `HTTP/1.1 200 OK\r\n${"X-Slow: yes\r\n".repeat(500)}`, 20),
+  "/trickle-head": (s) => trickle(s, SLOW_HEAD, 20),
   "/trickle-body": (s) => {
     s.write(response("200 OK", [["Content-Length", "100000"]]));
     trickle(s, "y".repeat(100_000), 50);
   },
   "/trickle-chunks": (s) => {
     s.write(response("200 OK", [["Transfer-Encoding", "chunked"]]));
-    forever(s, 50, () => s.write("1\r\nz\r\n"));
+    forever(s, 50, () => s.write(chunk("z")));
   },
   "/stall-body": (s) => s.write(response("200 OK", [["Content-Length", "10"]], "0123")),
-  "/continue-forever": (s) => forever(s, 5, () => s.write("HTTP/1.1 100 Continue\r\n\r\n")),
-  "/continue-flood": (s) => s.write("HTTP/1.1 100 Continue\r\n\r\n".repeat(100_000)),
+  "/continue-forever": (s) => forever(s, 5, () => s.write(CONTINUE)),
+  "/continue-flood": (s) => s.write(join(Array.from({ length: 100_000 }, () => CONTINUE))),
   "/continue-then-ok": (s) => {
-    s.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n");
+    s.write(join([CONTINUE, response("103 Early Hints", [["Link", "</a.css>"]])]));
     setTimeout(() => s.write(ok("finally")), 50);
   },
 };
