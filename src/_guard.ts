@@ -74,6 +74,8 @@ function tick(): void {
 export class CallGuard {
   /** The request the next error is about: the current hop. */
   info: RequestInfo;
+  /** True once a streamed body's reader took the call over: it finishes the guard. */
+  handedOff = false;
   /** The signal to hand to `fetch`, when anything can cancel this call. */
   readonly signal: AbortSignal | undefined;
   #controller: AbortController | undefined;

@@ -121,6 +121,9 @@ const STANDARD_METHODS: ReadonlySet<string> = new Set([
 ]);
 const NO_OPTIONS: RequestOptions = Object.freeze(bare<RequestOptions>());
 const SESSION_CREDENTIALS = ["authorization", "proxy-authorization", "cookie"];
+const NO_NAMES: readonly string[] = Object.freeze([]);
+/** The limits of a call that sets none (shared: most calls). */
+const NO_LIMITS: BodyLimits = Object.freeze({ readMs: null, maxBytes: null, progress: null });
 
 /** The method, upper-cased; a TypeError when it is not an HTTP token. */
 function checkMethod(method: unknown): string {
@@ -267,7 +270,9 @@ export function prepare(
     digest: auth instanceof HTTPDigestAuth ? auth : null,
     cookies,
     jar: session?.jar ?? null,
-    limits: { readMs, maxBytes, progress },
+    limits: readMs === null && maxBytes === null && progress === null
+      ? NO_LIMITS
+      : { readMs, maxBytes, progress },
     headersMs,
     totalMs: total,
     signal,
@@ -395,7 +400,7 @@ function cookiePairs(cookies: Record<string, string>, info: RequestInfo): string
 }
 
 function sensitiveHeaders(value: unknown): readonly string[] {
-  if (value === undefined || value === null) return [];
+  if (value === undefined || value === null) return NO_NAMES;
   if (!Array.isArray(value) || !value.every((name) => typeof name === "string")) {
     throw new TypeError("Invalid 'sensitive_headers': expected an array of header names");
   }

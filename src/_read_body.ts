@@ -55,9 +55,9 @@ export function contentLength(headers: Headers): number | null {
 }
 
 /**
- * The Response for the final hop, its body read (or, when `streamed`, ready to be read), and
- * whether the call's guard was handed to the body reader of a streamed body, which then finishes
- * it; otherwise the caller finishes it. `runtimeDecoded` is false where the transport was asked
+ * The Response for the final hop, its body read (or, when `streamed`, ready to be read). The
+ * call's guard is handed to the body reader of a streamed body, which then finishes it
+ * (`guard.handedOff`); otherwise the caller finishes it. `runtimeDecoded` is false where the transport was asked
  * not to decode (Bun's `decompress`); `aborts` that the body is the runtime's, read under the
  * guard's signal, which a failure aborts.
  */
@@ -67,11 +67,11 @@ export function readBody(
   { limits, stream: streamed }: { limits: BodyLimits; stream: boolean },
   runtimeDecoded: boolean,
   aborts: boolean,
-): Promise<[Response, boolean]> | [Response, boolean] {
+): Promise<Response> | Response {
   const { raw } = arrived;
   // `raw.body` is not touched on the common path: Bun builds a JS stream when it is read.
   if (arrived.request.method === "HEAD" || NO_BODY_STATUS.has(raw.status)) {
-    return [hopResponse(arrived), false];
+    return hopResponse(arrived);
   }
   const encoding = raw.headers.get("content-encoding");
   const codings = encoding === null ? null : pendingCodings(encoding, guard.info, runtimeDecoded);
@@ -85,7 +85,7 @@ export function readBody(
     const timed = limits.readMs === null || (length !== null && length <= ONE_PIECE);
     if (counted && timed) {
       return guard.race(bytesOf(raw), limits.readMs, "No data received", aborts).then(
-        (bytes): [Response, boolean] => [fromNative(arrived, bytes), false],
+        (bytes) => fromNative(arrived, bytes),
         (error) => {
           throw guard.wrap(error, "body");
         },
@@ -102,10 +102,10 @@ async function readPieces(
   limits: BodyLimits,
   streamed: boolean,
   codings: string[] | null,
-): Promise<[Response, boolean]> {
+): Promise<Response> {
   const { raw } = arrived;
   const encoding = raw.headers.get("content-encoding");
-  if (raw.body === null) return [fromNative(arrived, EMPTY), false];
+  if (raw.body === null) return fromNative(arrived, EMPTY);
   const length = encoding === null ? contentLength(raw.headers) : null;
   if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {
     const response = hopResponse(arrived);
@@ -117,8 +117,9 @@ async function readPieces(
   }
   const stream = codings === null ? raw.body : decodeBody(raw.body, codings);
   const reader = new BodyReader(stream, guard, limits, length);
-  if (!streamed) return [fromNative(arrived, await reader.readAll()), false];
+  if (!streamed) return fromNative(arrived, await reader.readAll());
   const response = fromNative(arrived, null);
   attachReader(response, reader);
-  return [response, true];
+  guard.handedOff = true;
+  return response;
 }

@@ -182,9 +182,11 @@ function seconds(value: unknown, option: string): number {
   return value * 1000;
 }
 
+const NO_TIMEOUT: [null, null] = Object.freeze([null, null]) as unknown as [null, null];
+
 /** `timeout` as [headers wait, per-read wait] in milliseconds. */
 export function timeoutMs(value: RequestOptions["timeout"]): [number | null, number | null] {
-  if (value === undefined || value === null) return [null, null];
+  if (value === undefined || value === null) return NO_TIMEOUT;
   if (Array.isArray(value)) {
     if (value.length !== 2) {
       throw new TypeError("Invalid 'timeout': expected seconds or [connect, read]");

@@ -103,7 +103,6 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
   const history: Response[] = [];
   let retried = 0;
   let answered: Set<string> | undefined;
-  let handedOff = false;
   try {
     if (guard.failed) throw guard.failure;
     for (;;) {
@@ -142,15 +141,13 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
         // Where the browser followed redirects itself, only it knows the final URL.
         const url = raw.redirected && raw.url !== "" ? raw.url : hop.href + hop.fragment;
         const arrived: Arrived = { raw, url, request: hop.info, elapsed, history };
-        const read = await readBody(
+        return await readBody(
           arrived,
           guard,
           prepared,
           hop.decoded,
           prepared.custom === null && prepared.hooks === null,
         );
-        handedOff = read[1];
-        return read[0];
       }
       const url = hop.href + hop.fragment;
       const response = hopResponse({ raw, url, request: hop.info, elapsed, history: [...history] });
@@ -169,7 +166,7 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
       guard.info = hop.info;
     }
   } finally {
-    if (!handedOff) guard.finish();
+    if (!guard.handedOff) guard.finish();
   }
 }
 
