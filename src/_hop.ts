@@ -22,6 +22,7 @@ const GET_INIT: RequestInit = Object.freeze(
 );
 const MASKED = new Set(["authorization", "proxy-authorization", "cookie"]);
 const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze(bare<Record<string, string>>());
+const NO_FIELDS_SENSITIVE: readonly string[] = Object.freeze([]);
 
 type Init = RequestInit & { duplex?: "half"; decompress?: boolean };
 
@@ -34,7 +35,7 @@ export class HopInfo implements SentRequest {
   #url: URL | string;
   #text: string | undefined;
   #fields: Readonly<Record<string, string>> = NO_FIELDS;
-  #sensitive: readonly string[] = [];
+  #sensitive: readonly string[] = NO_FIELDS_SENSITIVE;
   #masked: Readonly<Record<string, string>> | undefined;
 
   constructor(method: string, url: URL | string) {

@@ -232,7 +232,10 @@ export function prepare(
     (trusted ? session?.auth ?? null : null);
   headers = impliedHeaders(headers, body.contentType, auth);
   const cookies = callerCookies(headers, options.cookies, info);
-  const [headersMs, readMs] = timeoutMs(options.timeout);
+  // Not destructured: on Bun (JavaScriptCore) that goes through the array iterator.
+  const timeouts = timeoutMs(options.timeout);
+  const headersMs = timeouts[0];
+  const readMs = timeouts[1];
   const custom = callback<FetchLike>(options.fetch, "fetch");
   const progress = callback<BodyLimits["progress"]>(options.progress, "progress");
   const uploadProgress = callback<Prepared["uploadProgress"]>(
