@@ -21,6 +21,33 @@ export function streamed(
   return requests.get("http://pieces.test/", { stream: true, fetch });
 }
 
+/**
+ * A streamed response that sends `first`, then holds `rest` back until `release()` is called:
+ * a test releases it only once it has seen what `first` carries, so nothing can wait for the
+ * end of the body.
+ */
+export async function heldBack(
+  first: string,
+  rest: string,
+): Promise<{ response: requests.Response; release: () => void }> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => release = r);
+  const encoder = new TextEncoder();
+  const fetch = () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(encoder.encode(first));
+          await released;
+          controller.enqueue(encoder.encode(rest));
+          controller.close();
+        },
+      }),
+    );
+  const response = await requests.get("http://pieces.test/", { stream: true, fetch });
+  return { response, release };
+}
+
 /** A small seeded generator (mulberry32): the same pieces on every run. */
 export function random(seed: number): () => number {
   return () => {

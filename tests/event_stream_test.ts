@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import type { ServerSentEvent } from "../mod.ts";
-import { cut, splits, streamed } from "./_pieces.ts";
+import { cut, heldBack, splits, streamed } from "./_pieces.ts";
 
 const encoder = new TextEncoder();
 
@@ -256,22 +256,9 @@ test("iter_events() reads a buffered body, and a streamed one only once", async 
 });
 
 test("iter_events() yields each event as its blank line arrives, not at the end", async () => {
-  let release!: () => void;
-  const released = new Promise<void>((r) => release = r);
-  const fetch = () =>
-    new Response(
-      new ReadableStream<Uint8Array>({
-        async start(controller) {
-          controller.enqueue(encoder.encode("data: first\n\n"));
-          await released;
-          controller.enqueue(encoder.encode("data: second\n\n"));
-          controller.close();
-        },
-      }),
-    );
-  const r = await requests.get("http://events.test/", { stream: true, fetch });
+  const { response, release } = await heldBack("data: first\n\n", "data: second\n\n");
   const seen: string[] = [];
-  for await (const event of r.iter_events()) {
+  for await (const event of response.iter_events()) {
     seen.push(event.data);
     release(); // the second event is sent only once the first has been seen
   }

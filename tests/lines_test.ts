@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
-import { cut, splits, streamed } from "./_pieces.ts";
+import { cut, heldBack, splits, streamed } from "./_pieces.ts";
 
 const encoder = new TextEncoder();
 
@@ -69,22 +69,9 @@ test("iter_lines() joins a CRLF whose CR ends one piece and whose LF opens the n
 });
 
 test("iter_lines() yields a line as soon as its ending arrives", async () => {
-  let release!: () => void;
-  const released = new Promise<void>((r) => release = r);
-  const fetch = () =>
-    new Response(
-      new ReadableStream<Uint8Array>({
-        async start(controller) {
-          controller.enqueue(encoder.encode("first\r"));
-          await released;
-          controller.enqueue(encoder.encode("\nsecond\n"));
-          controller.close();
-        },
-      }),
-    );
-  const r = await requests.get("http://lines.test/", { stream: true, fetch });
+  const { response, release } = await heldBack("first\r", "\nsecond\n");
   const lines: string[] = [];
-  for await (const line of r.iter_lines()) {
+  for await (const line of response.iter_lines()) {
     lines.push(line);
     release(); // the rest is sent only after the first line (ended by a lone CR so far) is seen
   }
