@@ -238,16 +238,7 @@ export function prepare(
   const readMs = timeouts[1];
   const custom = callback<FetchLike>(options.fetch, "fetch");
   const progress = callback<BodyLimits["progress"]>(options.progress, "progress");
-  const uploadProgress = callback<Prepared["uploadProgress"]>(
-    options.upload_progress,
-    "upload_progress",
-  );
-  if (uploadProgress !== null && body.body !== null && !canStreamUploads(where.href)) {
-    throw new TypeError(
-      "Invalid 'upload_progress': this runtime's fetch cannot stream a request body here " +
-        "(a browser streams uploads over https only)",
-    );
-  }
+  const uploadProgress = uploadProgressOf(options, body, where.href);
   const maxBytes = options.max_bytes === undefined || options.max_bytes === null
     ? null
     : count(options.max_bytes, "max_bytes", 0);
@@ -273,9 +264,7 @@ export function prepare(
     digest: auth instanceof HTTPDigestAuth ? auth : null,
     cookies,
     jar: session?.jar ?? null,
-    limits: readMs === null && maxBytes === null && progress === null
-      ? NO_LIMITS
-      : { readMs, maxBytes, progress },
+    limits: limitsOf(readMs, maxBytes, progress),
     headersMs,
     totalMs: total,
     signal,
@@ -293,6 +282,33 @@ export function prepare(
     viaNode,
     nodeTls,
   });
+}
+
+/** `upload_progress`, or a TypeError where this runtime's fetch cannot stream the body. */
+function uploadProgressOf(
+  options: RequestOptions,
+  body: EncodedBody,
+  href: string,
+): Prepared["uploadProgress"] {
+  const progress = callback<Prepared["uploadProgress"]>(options.upload_progress, "upload_progress");
+  if (progress !== null && body.body !== null && !canStreamUploads(href)) {
+    throw new TypeError(
+      "Invalid 'upload_progress': this runtime's fetch cannot stream a request body here " +
+        "(a browser streams uploads over https only)",
+    );
+  }
+  return progress;
+}
+
+/** The limits a body is read under; one shared object when the call sets none. */
+function limitsOf(
+  readMs: number | null,
+  maxBytes: number | null,
+  progress: BodyLimits["progress"],
+): BodyLimits {
+  return readMs === null && maxBytes === null && progress === null
+    ? NO_LIMITS
+    : { readMs, maxBytes, progress };
 }
 
 /**
