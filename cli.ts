@@ -25,9 +25,9 @@
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type CliRequest, parseArgs, UsageError } from "./src/_cli_args.ts";
-import { createOutput, FileError, localPath, openUpload } from "./src/_cli_files.ts";
-import { formatBytes, formatEventLine, formatJson, ProgressBar } from "./src/_cli_output.ts";
+import { type CliRequest, parseArgs, UsageError } from "./src/cli/_args.ts";
+import { createOutput, FileError, localPath, openUpload } from "./src/cli/_files.ts";
+import { formatBytes, formatEventLine, formatJson, ProgressBar } from "./src/cli/_output.ts";
 import { appendParams, redactUrl } from "./src/_url.ts";
 import { RequestError } from "./src/errors.ts";
 import type { FetchLike, RequestOptions } from "./src/options.ts";

@@ -32,14 +32,21 @@
  */
 
 export { del, del as delete, get, head, patch, post, put, request } from "./src/request.ts";
-export type { MethodOptions } from "./src/request.ts";
 export { type Link, Response, type SentRequest, type ServerSentEvent } from "./src/response.ts";
 export { events, type EventsOptions } from "./src/events.ts";
-export type { Auth, FetchLike, Hooks, RequestOptions, RetryOptions } from "./src/options.ts";
+export type {
+  Auth,
+  FetchLike,
+  FormFields,
+  FormValue,
+  HeaderInput,
+  RequestHook,
+  RequestOptions,
+  RetryOptions,
+  Scalar,
+} from "./src/options.ts";
 export type { DataBody } from "./src/body.ts";
 export type { FileObject, FileSpec } from "./src/multipart.ts";
-export type { HeaderInput } from "./src/_headers.ts";
-export type { FormFields, FormValue, Scalar } from "./src/_url.ts";
 export { HTTPDigestAuth } from "./src/digest_auth.ts";
 export {
   type ResponseHook,
@@ -47,7 +54,12 @@ export {
   type SessionHooks,
   type SessionOptions,
 } from "./src/session.ts";
-export { type Cookie, type CookieFilter, CookieJar, type CookieOptions } from "./src/cookies.ts";
+export {
+  type Cookie,
+  type CookieFilter,
+  CookieJar,
+  type CookieOptions,
+} from "./src/cookies/jar.ts";
 export {
   ConnectionError,
   ContentTooLargeError,

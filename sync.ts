@@ -42,17 +42,24 @@
  * @module
  */
 
-import { channel } from "./src/_sync_channel.ts";
-import { callInfo, encodeCall, exchange, outcome } from "./src/_sync_codec.ts";
+import { channel } from "./src/sync/_channel.ts";
+import { callInfo, encodeCall, exchange, outcome } from "./src/sync/_codec.ts";
 import type { Response } from "./src/response.ts";
-import type { SyncRequestOptions } from "./src/sync_session.ts";
+import type { SyncRequestOptions } from "./src/sync/session.ts";
 
 export { type Link, Response, type SentRequest } from "./src/response.ts";
-export type { FetchLike, Hooks, RequestOptions, RetryOptions } from "./src/options.ts";
+export type {
+  FetchLike,
+  FormFields,
+  FormValue,
+  HeaderInput,
+  RequestHook,
+  RequestOptions,
+  RetryOptions,
+  Scalar,
+} from "./src/options.ts";
 export type { DataBody } from "./src/body.ts";
 export type { FileObject, FileSpec } from "./src/multipart.ts";
-export type { HeaderInput } from "./src/_headers.ts";
-export type { FormFields, FormValue, Scalar } from "./src/_url.ts";
 export {
   ConnectionError,
   ContentTooLargeError,
@@ -66,14 +73,19 @@ export {
   TimeoutError,
   TooManyRedirectsError,
 } from "./src/errors.ts";
-export { type Cookie, type CookieFilter, CookieJar, type CookieOptions } from "./src/cookies.ts";
-export { HTTPDigestAuth } from "./src/sync_digest_auth.ts";
+export {
+  type Cookie,
+  type CookieFilter,
+  CookieJar,
+  type CookieOptions,
+} from "./src/cookies/jar.ts";
+export { HTTPDigestAuth } from "./src/sync/digest_auth.ts";
 export {
   Session,
   type SyncAuth,
   type SyncRequestOptions,
   type SyncSessionOptions,
-} from "./src/sync_session.ts";
+} from "./src/sync/session.ts";
 
 function call(method: unknown, url: unknown, options: unknown): Response {
   const message = encodeCall(method, url, options);

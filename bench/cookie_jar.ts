@@ -4,7 +4,7 @@
 //   deno run -A bench/cookie_jar.ts [--rounds=N] [--module=path/to/cookies.ts]
 //   bun bench/cookie_jar.ts [--rounds=N] [--module=path/to/cookies.ts]
 //
-// `--module` measures another copy of src/cookies.ts (the one before a change, say) in the same
+// `--module` measures another copy of src/cookies/jar.ts (the one before a change, say) in the same
 // run conditions.
 //
 // - insert, one host: 24,000 cookies from one host; the cost of each insert past the 3,000th.
@@ -28,7 +28,7 @@ const option = (name: string): string | undefined =>
 const rounds = Number(option("rounds") ?? 7);
 const modulePath = option("module");
 const specifier = modulePath === undefined
-  ? new URL("../src/cookies.ts", import.meta.url).href
+  ? new URL("../src/cookies/jar.ts", import.meta.url).href
   : new URL(modulePath, `file://${process.cwd()}/`).href;
 const { CookieJar } = await import(specifier) as { CookieJar: new () => Jar };
 
@@ -100,7 +100,7 @@ function measure(name: string, run: () => number): void {
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 console.log(
-  `${runtime} ${modulePath ?? "src/cookies.ts"}, ${rounds} rounds, median (min-max)`,
+  `${runtime} ${modulePath ?? "src/cookies/jar.ts"}, ${rounds} rounds, median (min-max)`,
 );
 const first = performance.now();
 new CookieJar().setFromResponse(new URL("https://www.example.co.uk/"), [

@@ -1,4 +1,4 @@
-// Writes src/_public_suffix_data.js and its types, src/_public_suffix_data.d.ts: the Public Suffix
+// Writes src/cookies/_public_suffix_data.js and its types, src/cookies/_public_suffix_data.d.ts: the Public Suffix
 // List the cookie jar refuses `Domain` attributes by, from the copy Debian's `publicsuffix`
 // package installs. To re-run it (the output depends only on that file and the package version,
 // so the same package gives the same bytes):
@@ -20,8 +20,8 @@
 
 import process from "node:process";
 
-const DATA = new URL("../src/_public_suffix_data.js", import.meta.url);
-const TYPES = new URL("../src/_public_suffix_data.d.ts", import.meta.url);
+const DATA = new URL("../src/cookies/_public_suffix_data.js", import.meta.url);
+const TYPES = new URL("../src/cookies/_public_suffix_data.d.ts", import.meta.url);
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined =>
   args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -99,7 +99,7 @@ export const VERSION = ${JSON.stringify(version)};
 /**
  * The ${count} rules of more than one label, one line per domain that rules sit directly under:
  * that domain, then the first label of each rule under it, space-separated (\`*\` a wildcard,
- * \`!\` before an exception), host names in punycode. Read by src/cookies.ts.
+ * \`!\` before an exception), host names in punycode. Read by src/cookies/jar.ts.
  */
 export const RULES = \`${lines.join("\n")}\`;
 `;
@@ -130,8 +130,10 @@ if (args.includes("--check")) {
     stale = true;
   }
   if (stale) process.exit(1);
-  console.log(`src/_public_suffix_data.* match publicsuffix ${version}`);
+  console.log(`src/cookies/_public_suffix_data.* match publicsuffix ${version}`);
 } else {
   for (const [file, text] of outputs) await Deno.writeTextFile(file, text);
-  console.log(`Wrote ${count} rules from publicsuffix ${version} to src/_public_suffix_data.js`);
+  console.log(
+    `Wrote ${count} rules from publicsuffix ${version} to src/cookies/_public_suffix_data.js`,
+  );
 }

@@ -2,12 +2,7 @@
 
 import { bare } from "./_runtime.ts";
 import { InvalidHeaderError, type RequestInfo } from "./errors.ts";
-
-/** Request headers: a plain object, a `Headers`, or `[name, value]` pairs; names case-insensitive. */
-export type HeaderInput =
-  | Record<string, string | number | boolean | null | undefined>
-  | Headers
-  | readonly (readonly [string, string])[];
+import type { HeaderInput } from "./options.ts";
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;

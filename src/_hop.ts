@@ -6,7 +6,7 @@ import type { HeaderMap } from "./_headers.ts";
 import type { Prepared } from "./_prepare.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { redactUrl } from "./_url.ts";
-import { nodeFetch, type NodeFetchInit } from "./_node_fetch.ts";
+import { nodeFetch, type NodeFetchInit } from "./transport/_node_http.ts";
 import { countedBody } from "./_upload.ts";
 import type { HTTPDigestAuth } from "./digest_auth.ts";
 import type { SentRequest } from "./response.ts";

@@ -2,12 +2,12 @@
 // result frozen. Everything after this sees only the prepared request.
 
 import { clip } from "./_clip.ts";
-import type { BodyLimits } from "./_body_reader.ts";
+import type { BodyLimits } from "./_chunk_reader.ts";
 import { type CanonicalUrl, canonicalUrl } from "./_canonical_url.ts";
 import { addHeaders, checkHeader, HeaderMap, sessionHeaders } from "./_headers.ts";
 import { type RetryPolicy, retryPolicy } from "./_retry.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
-import { canSendBodyOnGet } from "./_node_fetch.ts";
+import { canSendBodyOnGet } from "./transport/_node_http.ts";
 import {
   leaseTransport,
   type NodeTlsOptions,
@@ -15,10 +15,10 @@ import {
   type Transport,
   type TransportLease,
   type TransportOptions,
-} from "./_transport.ts";
+} from "./transport/_clients.ts";
 import { canStreamUploads } from "./_upload.ts";
 import { appendParams, parseTarget } from "./_url.ts";
-import { checkAuth, staticAuthorization } from "./auth.ts";
+import { checkAuth, staticAuthorization } from "./_auth.ts";
 import { encodeBody, type EncodedBody } from "./body.ts";
 import { HTTPDigestAuth } from "./digest_auth.ts";
 import type { RequestInfo } from "./errors.ts";
@@ -29,8 +29,8 @@ import {
   count,
   type FetchLike,
   flag,
-  type Hooks,
   knownOptions,
+  type RequestHook,
   type RequestOptions,
   timeoutMs,
   totalMs,
@@ -58,7 +58,7 @@ export interface SessionContext {
   /** Stores cookies from every hop and supplies them for every hop. */
   jar?: Jar;
   /** Request hooks (response hooks run in the session, which can send again). */
-  requestHooks?: Hooks["request"];
+  requestHooks?: RequestHook[];
   /** The session's transport for its own `verify`, `cert` and `proxies`. */
   transport?: Transport | null;
   /** The session's own `verify`, `cert` and `proxies`, for the node:http client. */
@@ -97,7 +97,7 @@ export interface Prepared {
   /** Releases a transport leased for this call; null when there is none. */
   readonly release: (() => void) | null;
   readonly custom: FetchLike | null;
-  readonly hooks: Hooks["request"] | null;
+  readonly hooks: RequestHook[] | null;
   readonly uploadProgress: ((sent: number, total: number | null) => void) | null;
   /** Bun: ask for gzip, deflate and br and inflate here (see `inflatesHere`). */
   readonly inflateHere: boolean;

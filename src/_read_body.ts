@@ -1,11 +1,11 @@
 // The last stage of a request: reading (or, for `stream`, preparing to read) the body of the
 // final response under the call's limits, and building the Response around it.
 
-import { type BodyLimits, BodyReader } from "./_body_reader.ts";
+import { type BodyLimits, ChunkReader } from "./_chunk_reader.ts";
 import { decodeBody, pendingCodings } from "./_decode.ts";
 import type { CallGuard } from "./_guard.ts";
 import { ContentTooLargeError } from "./errors.ts";
-import { attachReader, fromNative, type Response, type SentRequest } from "./response.ts";
+import { type Response, responseFrom, type SentRequest } from "./response.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Statuses that never have a body. */
@@ -37,7 +37,13 @@ export function discard(raw: globalThis.Response): void {
 /** A redirect or challenge response kept in `history`: its body is not read. */
 export function hopResponse(arrived: Arrived): Response {
   discard(arrived.raw);
-  return fromNative(arrived, EMPTY);
+  return built(arrived, EMPTY, null);
+}
+
+/** The Response around what arrived, with its body or the reader of a streamed one. */
+function built(arrived: Arrived, body: Uint8Array | null, reader: ChunkReader | null): Response {
+  const { raw, url, request, elapsed, history } = arrived;
+  return responseFrom({ raw, url, request, elapsed, history, body, reader });
 }
 
 /** The whole body, by the platform's fastest means (`bytes()` where it exists). */
@@ -85,7 +91,7 @@ export function readBody(
     const timed = limits.readMs === null || (length !== null && length <= ONE_PIECE);
     if (counted && timed) {
       return guard.race(bytesOf(raw), limits.readMs, "No data received", aborts).then(
-        (bytes) => fromNative(arrived, bytes),
+        (bytes) => built(arrived, bytes, null),
         (error) => {
           throw guard.wrap(error, "body");
         },
@@ -105,7 +111,7 @@ async function readPieces(
 ): Promise<Response> {
   const { raw } = arrived;
   const encoding = raw.headers.get("content-encoding");
-  if (raw.body === null) return fromNative(arrived, EMPTY);
+  if (raw.body === null) return built(arrived, EMPTY, null);
   const length = encoding === null ? contentLength(raw.headers) : null;
   if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {
     const response = hopResponse(arrived);
@@ -116,10 +122,8 @@ async function readPieces(
     );
   }
   const stream = codings === null ? raw.body : decodeBody(raw.body, codings);
-  const reader = new BodyReader(stream, guard, limits, length);
-  if (!streamed) return fromNative(arrived, await reader.readAll());
-  const response = fromNative(arrived, null);
-  attachReader(response, reader);
+  const reader = new ChunkReader(stream, guard, limits, length);
+  if (!streamed) return built(arrived, await reader.readAll(), null);
   guard.handedOff = true;
-  return response;
+  return built(arrived, null, reader);
 }

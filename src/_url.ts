@@ -2,6 +2,7 @@
 
 import { clip } from "./_clip.ts";
 import { InvalidURLError } from "./errors.ts";
+import type { FormFields, FormValue, Scalar } from "./options.ts";
 
 /** Query parameter names whose values are secrets and never shown in an error message. */
 const SECRET_PARAM =
@@ -132,16 +133,6 @@ export function quotePlus(text: string): string {
   return encodeURIComponent(text.toWellFormed()).replace(EXTRA_ESCAPES, escapeExtra)
     .replaceAll("%20", "+");
 }
-
-/** A scalar form or query value. */
-export type Scalar = string | number | boolean;
-/** A form or query value: a scalar, a list of scalars (the key repeats), or null to skip it. */
-export type FormValue = Scalar | readonly Scalar[] | null | undefined;
-/** Query parameters or form fields, in any of the accepted shapes. */
-export type FormFields =
-  | Record<string, FormValue>
-  | URLSearchParams
-  | readonly (readonly [string, Scalar])[];
 
 function isScalar(value: unknown): value is Scalar {
   const type = typeof value;

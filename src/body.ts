@@ -1,7 +1,8 @@
 // data / json / files -> the body to send and its content type.
 
 import { clip } from "./_clip.ts";
-import { eachField, encodeForm, type FormFields } from "./_url.ts";
+import { eachField, encodeForm } from "./_url.ts";
+import type { FormFields } from "./options.ts";
 import { type FileSpec, MultipartBuilder } from "./multipart.ts";
 
 /** A raw request body for `data`, or form fields as a plain object. */

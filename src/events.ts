@@ -6,7 +6,6 @@
  */
 
 import { EventStreamParser } from "./_event_stream.ts";
-import type { HeaderInput } from "./_headers.ts";
 import { redactUrl } from "./_url.ts";
 import {
   ConnectionError,
@@ -15,7 +14,14 @@ import {
   type RequestInfo,
   TimeoutError,
 } from "./errors.ts";
-import { checkSignal, count, ownOptions, type RequestOptions, totalMs } from "./options.ts";
+import {
+  checkSignal,
+  count,
+  type HeaderInput,
+  ownOptions,
+  type RequestOptions,
+  totalMs,
+} from "./options.ts";
 import { request } from "./request.ts";
 import type { Response, ServerSentEvent } from "./response.ts";
 

@@ -2,13 +2,26 @@
 // boundary, so the rest of the module sees one checked shape.
 
 import { clip } from "./_clip.ts";
-import type { HeaderInput } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
-import type { FormFields } from "./_url.ts";
 import type { DataBody } from "./body.ts";
 import type { FileSpec } from "./multipart.ts";
 import type { HTTPDigestAuth } from "./digest_auth.ts";
-import type { Response } from "./response.ts";
+
+/** Request headers: a plain object, a `Headers`, or `[name, value]` pairs; names case-insensitive. */
+export type HeaderInput =
+  | Record<string, string | number | boolean | null | undefined>
+  | Headers
+  | readonly (readonly [string, string])[];
+
+/** A scalar form or query value. */
+export type Scalar = string | number | boolean;
+/** A form or query value: a scalar, a list of scalars (the key repeats), or null to skip it. */
+export type FormValue = Scalar | readonly Scalar[] | null | undefined;
+/** Query parameters or form fields, in any of the accepted shapes. */
+export type FormFields =
+  | Record<string, FormValue>
+  | URLSearchParams
+  | readonly (readonly [string, Scalar])[];
 
 /** Credentials: `[user, password]` (Basic), `{ bearer: token }`, or an `HTTPDigestAuth`. */
 export type Auth = readonly [user: string, password: string] | { bearer: string } | HTTPDigestAuth;
@@ -38,13 +51,8 @@ export interface RetryOptions {
   backoff_max?: number;
 }
 
-/** Request and response hooks of a session. */
-export interface Hooks {
-  /** Each sees the outgoing native `Request` and may return a replacement. */
-  request?: ((request: Request) => Request | void | Promise<Request | void>)[];
-  /** Each sees every final `Response` and may return a replacement (e.g. after a new login). */
-  response?: ((response: Response) => Response | void | Promise<Response | void>)[];
-}
+/** A request hook of a session: it sees the outgoing native `Request` and may return another. */
+export type RequestHook = (request: Request) => Request | void | Promise<Request | void>;
 
 /** The options of one request. Every one is optional. */
 export interface RequestOptions {

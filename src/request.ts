@@ -1,7 +1,7 @@
 /**
  * The public request functions and the hop loop every request goes through:
  * prepare (`_prepare.ts`) -> the hop loop (here: retries, digest challenges, redirects) ->
- * one hop (`_hop.ts`) -> following a redirect (`redirects.ts`) -> reading the body
+ * one hop (`_hop.ts`) -> following a redirect (`_redirects.ts`) -> reading the body
  * (`_read_body.ts`).
  *
  * @module
@@ -15,7 +15,7 @@ import { type Arrived, discard, hopResponse, readBody } from "./_read_body.ts";
 import { retryDelayMs } from "./_retry.ts";
 import { ConnectionError, RequestError, TooManyRedirectsError } from "./errors.ts";
 import type { RequestOptions } from "./options.ts";
-import { followRedirect, REDIRECTS } from "./redirects.ts";
+import { followRedirect, REDIRECTS } from "./_redirects.ts";
 import type { Response } from "./response.ts";
 
 export type { SessionContext } from "./_prepare.ts";
@@ -254,9 +254,6 @@ async function pause(guard: CallGuard, ms: number): Promise<void> {
   }
 }
 
-/** Options of the per-method helpers. */
-export type MethodOptions = RequestOptions;
-
 /**
  * Sends a `HEAD` request. Redirects are not followed unless `allow_redirects` is true.
  *
@@ -274,7 +271,7 @@ export type MethodOptions = RequestOptions;
  * assert.equal(r.content, "");
  * ```
  */
-export function head(url: string | URL, options?: MethodOptions): Promise<Response> {
+export function head(url: string | URL, options?: RequestOptions): Promise<Response> {
   return send("HEAD", url, options, null);
 }
 
@@ -296,7 +293,7 @@ export function head(url: string | URL, options?: MethodOptions): Promise<Respon
  * assert.deepEqual(r.json(), { ok: true });
  * ```
  */
-export function get(url: string | URL, options?: MethodOptions): Promise<Response> {
+export function get(url: string | URL, options?: RequestOptions): Promise<Response> {
   return send("GET", url, options, null);
 }
 
@@ -317,7 +314,7 @@ export function get(url: string | URL, options?: MethodOptions): Promise<Respons
  * assert.deepEqual(r.json(), { id: 1 });
  * ```
  */
-export function post(url: string | URL, options?: MethodOptions): Promise<Response> {
+export function post(url: string | URL, options?: RequestOptions): Promise<Response> {
   return send("POST", url, options, null);
 }
 
@@ -338,7 +335,7 @@ export function post(url: string | URL, options?: MethodOptions): Promise<Respon
  * assert.equal(r.content, "PUT");
  * ```
  */
-export function put(url: string | URL, options?: MethodOptions): Promise<Response> {
+export function put(url: string | URL, options?: RequestOptions): Promise<Response> {
   return send("PUT", url, options, null);
 }
 
@@ -359,7 +356,7 @@ export function put(url: string | URL, options?: MethodOptions): Promise<Respons
  * assert.equal(r.content, "PATCH");
  * ```
  */
-export function patch(url: string | URL, options?: MethodOptions): Promise<Response> {
+export function patch(url: string | URL, options?: RequestOptions): Promise<Response> {
   return send("PATCH", url, options, null);
 }
 
@@ -380,6 +377,6 @@ export function patch(url: string | URL, options?: MethodOptions): Promise<Respo
  * assert.equal(r.status_code, 204);
  * ```
  */
-export function del(url: string | URL, options?: MethodOptions): Promise<Response> {
+export function del(url: string | URL, options?: RequestOptions): Promise<Response> {
   return send("DELETE", url, options, null);
 }

@@ -6,12 +6,12 @@
  * @module
  */
 
-import type { BodyReader } from "./_body_reader.ts";
+import type { ChunkReader } from "./_chunk_reader.ts";
 import { clip } from "./_clip.ts";
 import { EventStreamParser } from "./_event_stream.ts";
 import { LineSplitter, StreamDecoder } from "./_lines.ts";
 import { parseLinks } from "./_links.ts";
-import { responseCookies } from "./cookies.ts";
+import { responseCookies } from "./cookies/jar.ts";
 import {
   HTTPError,
   JSONDecodeError,
@@ -103,27 +103,37 @@ export interface SentRequest extends RequestInfo {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** How a response arrived; set by the request machinery, never by users. */
-interface Arrival {
-  raw: globalThis.Response;
+/**
+ * @internal How a response arrived: what the request machinery builds a Response around, never
+ * users.
+ */
+export interface Arrival {
+  /** The native response; null where it cannot hold the status (the sync API builds those). */
+  raw: globalThis.Response | null;
   url: string;
   request: SentRequest;
   elapsed: number;
   history: Response[];
+  /** The body, or null while a streamed body waits in `reader`. */
+  body: Uint8Array | null;
+  reader: ChunkReader | null;
+  /** Without `raw`: the status. */
+  status?: number;
+  /** Without `raw`: the header block, as the seed's constructor takes it. */
+  headerBlock?: string;
+  /** Without `raw`: the reason phrase. */
+  reason?: string;
 }
 
 /**
- * @internal Builds a Response around a native one, with its body bytes, or null for a streamed
- * body attached with `attachReader`.
+ * @internal A Response around what arrived.
+ *
+ * @param arrival The native response, its body or reader, and how it came.
+ * @returns The response.
  */
-export let fromNative: (arrival: Arrival, body: Uint8Array | null) => Response;
-/**
- * @internal Gives a Response built by hand what was sent for it (the sync API rebuilds responses
- * whose status the platform's Response cannot hold this way).
- */
-export let attachRequest: (response: Response, request: SentRequest) => void;
-/** @internal Gives a Response its unread streamed body. */
-export let attachReader: (response: Response, reader: BodyReader) => void;
+export function responseFrom(arrival: Arrival): Response {
+  return new (Response as unknown as new (arrival: Arrival) => Response)(arrival);
+}
 
 /**
  * An HTTP response. Returned by every request; also constructible for tests and mocks with the
@@ -160,32 +170,11 @@ export class Response {
   #encoding: string | null = null;
   #body: Uint8Array | null;
   #contentInit: string | null = null;
-  #reader: BodyReader | null = null;
+  #reader: ChunkReader | null = null;
   #headersCache: string | null = null;
   #headersCacheEncoding = "";
   #contentCache: string | null = null;
   #contentCacheEncoding = "";
-
-  static {
-    fromNative = (arrival, body) => {
-      const { raw } = arrival;
-      const response = new Response(raw.status, raw.statusText || reasonPhrase(raw.status));
-      response.#raw = raw;
-      response.#body = body;
-      response.#request = arrival.request;
-      response.url = arrival.url;
-      response.elapsed = arrival.elapsed;
-      response.history = arrival.history;
-      return response;
-    };
-    attachRequest = (response, request) => {
-      response.#request = request;
-      response.#requestView = undefined;
-    };
-    attachReader = (response, reader) => {
-      response.#reader = reader;
-    };
-  }
 
   /**
    * Builds a response by hand (for tests and mocks).
@@ -198,9 +187,30 @@ export class Response {
   constructor(
     code: number,
     reason: string,
+    headers?: Uint8Array | string | null,
+    content?: Uint8Array | string | null,
+  );
+  constructor(
+    code: number | Arrival,
+    reason?: string,
     headers: Uint8Array | string | null = null,
     content: Uint8Array | string | null = null,
   ) {
+    if (typeof code === "object") {
+      const raw = code.raw;
+      const status = raw?.status ?? code.status ?? 0;
+      this.status_code = status;
+      this.reason = (raw === null ? code.reason : raw.statusText) || reasonPhrase(status);
+      this.#headerInit = code.headerBlock ?? null;
+      this.#raw = raw;
+      this.#body = code.body;
+      this.#reader = code.reader;
+      this.#request = code.request;
+      this.url = code.url;
+      this.elapsed = code.elapsed;
+      this.history = code.history;
+      return;
+    }
     if (!Number.isInteger(code) || code < 0 || code > 999) {
       throw new TypeError(`Invalid 'code': expected an integer status code, got ${String(code)}`);
     }

@@ -8,18 +8,20 @@
 import { clip } from "./_clip.ts";
 import { addHeaders, trackedHeaders } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
-import { closeIdleNodeAgents } from "./_node_fetch.ts";
-import { createTransport, type Transport } from "./_transport.ts";
-import { controlCharacter, type FormFields, type FormValue, redactUrl } from "./_url.ts";
-import { checkAuth } from "./auth.ts";
-import { CookieJar } from "./cookies.ts";
+import { closeIdleNodeAgents } from "./transport/_node_http.ts";
+import { createTransport, type Transport } from "./transport/_clients.ts";
+import { controlCharacter, redactUrl } from "./_url.ts";
+import { checkAuth } from "./_auth.ts";
+import { CookieJar } from "./cookies/jar.ts";
 import { InvalidURLError } from "./errors.ts";
 import {
   type Auth,
   checkOptionNames,
   flag,
-  type Hooks,
+  type FormFields,
+  type FormValue,
   ownOptions,
+  type RequestHook,
   type RequestOptions,
 } from "./options.ts";
 import { type EventsOptions, eventsVia } from "./events.ts";
@@ -52,7 +54,7 @@ export type ResponseHook = (
 /** The hooks of a session. */
 export interface SessionHooks {
   /** Each sees the outgoing native `Request` and may return a replacement. */
-  request?: NonNullable<Hooks["request"]>;
+  request?: RequestHook[];
   /**
    * Each sees every final response and may return a replacement; `again()` sends the same
    * request once more (with the session's current headers and auth), without response hooks.
@@ -97,7 +99,7 @@ export class Session {
   /** The cookie jar. */
   readonly cookies: CookieJar = new CookieJar();
   /** The hooks; their arrays may be changed at any time. */
-  readonly hooks: { request: NonNullable<Hooks["request"]>; response: ResponseHook[] };
+  readonly hooks: { request: RequestHook[]; response: ResponseHook[] };
   #base: URL | undefined;
   #allowAbsolute: boolean;
   #defaults: RequestOptions;

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { type CliWriter, main } from "../cli.ts";
-import { formatBytes, formatJson } from "../src/_cli_output.ts";
+import { formatBytes, formatJson } from "../src/cli/_output.ts";
 import { closedPort, type Echo, header, IS_DENO, serve, type TestServer } from "./_server.ts";
 
 const cliPath = new URL("../cli.ts", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Cookie, CookieJar } from "../src/cookies.ts";
+import { type Cookie, CookieJar } from "../src/cookies/jar.ts";
 import { get, Response as RequestsResponse } from "../mod.ts";
 import { serve } from "./_server.ts";
 

@@ -11,7 +11,7 @@ import {
   closeIdleNodeAgents,
   nodeFetch,
   type NodeFetchInit,
-} from "../src/_node_fetch.ts";
+} from "../src/transport/_node_http.ts";
 import { CallGuard } from "../src/_guard.ts";
 import { ConnectionError } from "../src/errors.ts";
 import { closedPort, HTTPBIN, rawServer, serve } from "./_server.ts";

@@ -10,8 +10,8 @@ import path from "node:path";
 import process from "node:process";
 import * as requests from "../sync.ts";
 import * as async from "../mod.ts";
-import { describeError } from "../src/_sync_worker.ts";
-import { toError } from "../src/_sync_codec.ts";
+import { describeError } from "../src/sync/_worker.ts";
+import { toError } from "../src/sync/_codec.ts";
 import { ERROR_CLASSES } from "../src/errors.ts";
 import { closedPort, type Echo, header, IS_DENO } from "./_server.ts";
 

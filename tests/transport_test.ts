@@ -9,7 +9,11 @@ import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import { createTransport, type Transport, type TransportOptions } from "../src/_transport.ts";
+import {
+  createTransport,
+  type Transport,
+  type TransportOptions,
+} from "../src/transport/_clients.ts";
 import * as requests from "../mod.ts";
 import { Session } from "../mod.ts";
 import { IS_BUN, IS_DENO, IS_NODE, response } from "./_server.ts";
@@ -552,7 +556,7 @@ testOn(
       void process.versions;
       Object.defineProperty(globalThis, "Deno", { value: undefined, configurable: true });
       const { createTransport } = await import(${
-      JSON.stringify(new URL("../src/_transport.ts", import.meta.url).href)
+      JSON.stringify(new URL("../src/transport/_clients.ts", import.meta.url).href)
     });
       const results = [];
       for (const options of ${

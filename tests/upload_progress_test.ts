@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
 import { canStreamUploads, countedBody, UPLOAD_PIECE } from "../src/_upload.ts";
-import { nodeFetch } from "../src/_node_fetch.ts";
+import { nodeFetch } from "../src/transport/_node_http.ts";
 import { MultipartBuilder } from "../src/multipart.ts";
 import { join, ok, RUNTIME, trackedServer } from "./_server.ts";
 import { within } from "./hardening/_fixtures.ts";

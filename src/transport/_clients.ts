@@ -7,8 +7,8 @@
  * @module
  */
 
-import { clip } from "./_clip.ts";
-import { controlCharacter } from "./_url.ts";
+import { clip } from "../_clip.ts";
+import { controlCharacter } from "../_url.ts";
 
 /** The TLS and proxy settings of a request or session, as the user gave them. */
 export interface TransportOptions {

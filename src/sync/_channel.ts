@@ -4,7 +4,7 @@
 // of life for SILENCE_MS as dead. Liveness decides, not how long a call takes.
 
 // Only to keep the worker's module in the graph (see Channel); importing it does nothing.
-import "./_sync_worker.ts";
+import "./_worker.ts";
 import {
   CHUNK_BYTES,
   CHUNK_LENGTH,
@@ -19,8 +19,8 @@ import {
   type WireAsk,
   type WireFree,
   type WireResult,
-} from "./_sync_wire.ts";
-import { RequestError, type RequestInfo } from "./errors.ts";
+} from "./_wire.ts";
+import { RequestError, type RequestInfo } from "../errors.ts";
 
 /** How long the worker may take to start before the call fails. */
 const STARTUP_MS = 15_000;
@@ -72,7 +72,7 @@ function startWorker(): WorkerLike {
   // The entry imports the worker module, which this module imports too: so it is in the module
   // graph and cached when sync.ts is (Deno fetches a worker's remote modules on the calling
   // thread, which is about to block).
-  const worker = new URL("./_sync_worker.ts", import.meta.url);
+  const worker = new URL("./_worker.ts", import.meta.url);
   checkReadAccess(worker);
   const entry = new URL(
     `data:text/javascript,${

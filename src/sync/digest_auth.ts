@@ -4,15 +4,25 @@
  * @module
  */
 
-import { free } from "./_sync_channel.ts";
-import type { WireDigest } from "./_sync_wire.ts";
+import { free } from "./_channel.ts";
+import type { WireDigest } from "./_wire.ts";
 
 let nextId = 1;
 /** Frees the worker's digest state once the object it belongs to is gone. */
 const registry = new FinalizationRegistry<number>((id) => free({ kind: "free", digest: id }));
 
-/** @internal The form in which `auth` crosses to the worker thread. */
-export let digestWire: (auth: HTTPDigestAuth) => WireDigest;
+/** The wire form of each object: the password stays out of the object's own fields. */
+const wires = new WeakMap<HTTPDigestAuth, WireDigest>();
+
+/**
+ * @internal The form in which `auth` crosses to the worker thread.
+ *
+ * @param auth The credentials.
+ * @returns Their id, user name and password.
+ */
+export function digestWire(auth: HTTPDigestAuth): WireDigest {
+  return wires.get(auth)!;
+}
 
 /**
  * HTTP Digest authentication (RFC 7616) for `auth` in the sync API, with the constructor of the
@@ -36,12 +46,6 @@ export let digestWire: (auth: HTTPDigestAuth) => WireDigest;
 export class HTTPDigestAuth {
   /** The user name. */
   readonly username: string;
-  #password: string;
-  #id: number;
-
-  static {
-    digestWire = (auth) => ({ id: auth.#id, username: auth.username, password: auth.#password });
-  }
 
   /**
    * Creates Digest credentials.
@@ -59,9 +63,9 @@ export class HTTPDigestAuth {
       }
     }
     this.username = username;
-    this.#password = password;
-    this.#id = nextId++;
-    registry.register(this, this.#id);
+    const id = nextId++;
+    wires.set(this, { id, username, password });
+    registry.register(this, id);
   }
 
   /**

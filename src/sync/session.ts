@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Channel, channel, free } from "./_sync_channel.ts";
+import { type Channel, channel, free } from "./_channel.ts";
 import {
   callInfo,
   encodeAuth,
@@ -14,14 +14,14 @@ import {
   exchange,
   opened,
   outcome,
-} from "./_sync_codec.ts";
-import type { WireOpen, WireSessionCall, WireSessionState } from "./_sync_wire.ts";
-import type { FormValue } from "./_url.ts";
-import { CookieJar, replaceCookies } from "./cookies.ts";
-import type { RequestInfo } from "./errors.ts";
-import type { RequestOptions } from "./options.ts";
-import type { Response } from "./response.ts";
-import type { HTTPDigestAuth } from "./sync_digest_auth.ts";
+} from "./_codec.ts";
+import type { WireOpen, WireSessionCall, WireSessionState } from "./_wire.ts";
+import type { FormValue } from "../options.ts";
+import { CookieJar, replaceCookies } from "../cookies/jar.ts";
+import type { RequestInfo } from "../errors.ts";
+import type { RequestOptions } from "../options.ts";
+import type { Response } from "../response.ts";
+import type { HTTPDigestAuth } from "./digest_auth.ts";
 
 /** Credentials for the sync API: `[user, password]`, `{ bearer }` or its own `HTTPDigestAuth`. */
 export type SyncAuth =

@@ -20,7 +20,7 @@ export interface BodyLimits {
 }
 
 /** A body being read. Every failure is reported as a RequestError of the call. */
-export class BodyReader {
+export class ChunkReader {
   #stream: ReadableStream<Uint8Array>;
   #reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader | null = null;
   #guard: CallGuard;

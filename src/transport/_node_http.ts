@@ -8,7 +8,7 @@
  * @module
  */
 
-import { RUNTIME } from "./_runtime.ts";
+import { RUNTIME } from "../_runtime.ts";
 
 /** TLS settings of a request, in the names `node:https` takes. */
 export interface NodeTls {

@@ -1,8 +1,8 @@
-// What crosses between the blocked caller (sync.ts and its Session) and _sync_worker.ts (the
+// What crosses between the blocked caller (sync.ts and its Session) and _worker.ts (the
 // thread that sends): the shape of the messages and of their outcomes, and the shared-memory
 // handshake that carries an outcome back in chunks while the caller waits in Atomics.wait.
 
-import type { Cookie } from "./cookies.ts";
+import type { Cookie } from "../cookies/jar.ts";
 
 /** The request info of an error, as plain data. */
 export interface WireRequest {

@@ -2,8 +2,8 @@
 // worker thread (a TypeError naming what cannot), and records back into the async module's
 // Response and error classes.
 
-import type { Channel } from "./_sync_channel.ts";
-import { redactUrl } from "./_url.ts";
+import type { Channel } from "./_channel.ts";
+import { redactUrl } from "../_url.ts";
 import type {
   WireAsk,
   WireCall,
@@ -13,16 +13,16 @@ import type {
   WireResponse,
   WireResult,
   WireSessionState,
-} from "./_sync_wire.ts";
-import { HTTPDigestAuth as AsyncDigestAuth } from "./digest_auth.ts";
+} from "./_wire.ts";
+import { HTTPDigestAuth as AsyncDigestAuth } from "../digest_auth.ts";
 import {
   ERROR_CLASSES,
   RequestError,
   type RequestErrorOptions,
   type RequestInfo,
-} from "./errors.ts";
-import { attachRequest, fromNative, Response, type SentRequest } from "./response.ts";
-import { digestWire, HTTPDigestAuth } from "./sync_digest_auth.ts";
+} from "../errors.ts";
+import { type Response, responseFrom, type SentRequest } from "../response.ts";
+import { digestWire, HTTPDigestAuth } from "./digest_auth.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -217,17 +217,21 @@ function oneResponse(wire: WireResponse, body: Uint8Array, history: Response[]):
       statusText: wire.reason,
       headers: wire.headers,
     });
-  } catch { /* a status or reason fetch cannot represent (1xx, 600+): build it by hand */ }
-  if (raw !== null) {
-    return fromNative({ raw, url: wire.url, request, elapsed: wire.elapsed, history }, body);
-  }
-  const block = wire.headers.map(([name, value]) => `${name}: ${value}`).join("\r\n");
-  const response = new Response(wire.status, wire.reason, block, body);
-  attachRequest(response, request);
-  response.url = wire.url;
-  response.elapsed = wire.elapsed;
-  response.history = history;
-  return response;
+  } catch { /* a status or reason fetch cannot represent (1xx, 600+): kept as a header block */ }
+  return responseFrom({
+    raw,
+    url: wire.url,
+    request,
+    elapsed: wire.elapsed,
+    history,
+    body,
+    reader: null,
+    status: wire.status,
+    reason: wire.reason,
+    headerBlock: raw === null
+      ? wire.headers.map(([name, value]) => `${name}: ${value}`).join("\r\n")
+      : undefined,
+  });
 }
 
 const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {

@@ -25,14 +25,14 @@ import {
   type WireResponse,
   type WireResult,
   type WireSessionCall,
-} from "./_sync_wire.ts";
-import { type Cookie, replaceCookies } from "./cookies.ts";
-import { HTTPDigestAuth } from "./digest_auth.ts";
-import { ERROR_CLASSES, RequestError, TooManyRedirectsError } from "./errors.ts";
-import type { Auth, RequestOptions } from "./options.ts";
-import { request } from "./request.ts";
-import type { Response } from "./response.ts";
-import { Session, type SessionOptions } from "./session.ts";
+} from "./_wire.ts";
+import { type Cookie, replaceCookies } from "../cookies/jar.ts";
+import { HTTPDigestAuth } from "../digest_auth.ts";
+import { ERROR_CLASSES, RequestError, TooManyRedirectsError } from "../errors.ts";
+import type { Auth, RequestOptions } from "../options.ts";
+import { request } from "../request.ts";
+import type { Response } from "../response.ts";
+import { Session, type SessionOptions } from "../session.ts";
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 // The command line of cli.ts, httpie style: `[METHOD] URL [ITEM ...]` plus flags, parsed into
 // one checked request description. Usage errors never repeat a header value or a password.
 
-import { redactUrl } from "./_url.ts";
+import { redactUrl } from "../_url.ts";
 
 /** A mistake on the command line (exit code 2). */
 export class UsageError extends Error {
