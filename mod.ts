@@ -60,6 +60,14 @@ export {
   CookieJar,
   type CookieOptions,
 } from "./src/cookies/jar.ts";
+export { type CacheMethod, HttpCache, type HttpCacheOptions } from "./src/cache/http_cache.ts";
+export {
+  type CacheRecord,
+  type CacheStore,
+  MemoryCacheStore,
+  type MemoryCacheStoreOptions,
+} from "./src/cache/store.ts";
+export { SqliteCacheStore, type SqliteCacheStoreOptions } from "./src/cache/sqlite_store.ts";
 export {
   ConnectionError,
   ContentTooLargeError,
