@@ -15,6 +15,21 @@ interface OriginState {
   nc: number;
 }
 
+/** The password of each HTTPDigestAuth, for {@linkcode digestIdentity} alone. */
+const passwords = new WeakMap<HTTPDigestAuth, string>();
+
+/**
+ * The user and password of digest credentials: they, not the Authorization field (which
+ * changes on every request), identify the caller in an HTTP cache's key. Internal to the
+ * module: `mod.ts` does not export it.
+ *
+ * @param auth The credentials.
+ * @returns Their user and password.
+ */
+export function digestIdentity(auth: HTTPDigestAuth): { user: string; password: string } {
+  return { user: auth.username, password: passwords.get(auth) ?? "" };
+}
+
 /**
  * HTTP Digest authentication (RFC 7616) for `auth`.
  *
@@ -66,6 +81,7 @@ export class HTTPDigestAuth {
     }
     this.username = username;
     this.#password = password;
+    passwords.set(this, password);
   }
 
   /**

@@ -6,7 +6,9 @@ import { Entry, type Field, parseEntry, storedFields, updatedFields, withDate } 
 import { composeKey, type Identity, IdentityDigests, identityText } from "./_key.ts";
 import { type Directives, normalizeSelecting, parseCacheControl, parseVary } from "./_parse.ts";
 import {
+  currentAge,
   type Forward,
+  freshnessLifetime,
   isConditional,
   isStorable,
   isUseful,
@@ -59,7 +61,7 @@ export type Plan =
     kind: "forward";
     fwd: Forward;
     entry: Entry | null;
-    conditional: Field[];
+    conditional: readonly Field[];
     judgement: Judgement | null;
   }
   /** `only-if-cached` and nothing usable: a 504 made by the cache. */
@@ -183,6 +185,10 @@ export class CacheEngine {
   readonly #digests: IdentityDigests;
   /** Entries parsed from records, so a store that returns the same record parses it once. */
   readonly #parsed = new WeakMap<CacheRecord, Entry>();
+  /** Stores in flight, by key: a lookup waits for them, so a response read is found next. */
+  readonly #saving = new Map<string, Promise<void>>();
+  /** Background validations in flight, by key and variant: one per entry. */
+  readonly #validating = new Map<string, Promise<void>>();
 
   constructor(store: CacheStore, policy: Policy, methods: ReadonlySet<string>) {
     this.store = store;
@@ -214,6 +220,8 @@ export class CacheEngine {
 
   /** The stored responses the request may use (RFC 9111 §4.1); a failing store has none. */
   async find(req: CacheRequest): Promise<Found> {
+    const saving = this.#saving.get(req.key);
+    if (saving !== undefined) await saving;
     let records: CacheRecord[];
     try {
       records = await this.store.get(req.key);
@@ -281,7 +289,17 @@ export class CacheEngine {
    * Stores `entry` under the request's key, replacing the stored responses the request
    * selected (`found.matches`) that were of another variant.
    */
-  async save(req: CacheRequest, entry: Entry, found: Found): Promise<void> {
+  save(req: CacheRequest, entry: Entry, found: Found): Promise<void> {
+    const before = this.#saving.get(req.key);
+    const task = (before ?? Promise.resolve()).then(() => this.#save(req, entry, found));
+    this.#saving.set(req.key, task);
+    task.then(() => {
+      if (this.#saving.get(req.key) === task) this.#saving.delete(req.key);
+    });
+    return task;
+  }
+
+  async #save(req: CacheRequest, entry: Entry, found: Found): Promise<void> {
     const variant = entry.variant;
     try {
       await this.store.put(req.key, {
@@ -324,6 +342,37 @@ export class CacheEngine {
         body: entry.body,
       });
     } catch { /* the old entry stays; it is validated again next time */ }
+  }
+
+  /** Removes a stored response (a corrupt one). */
+  async remove(req: CacheRequest, entry: Entry): Promise<void> {
+    try {
+      await this.store.delete(req.key, entry.variant);
+    } catch { /* a failing store is a miss anyway */ }
+  }
+
+  /** Freshness left to an entry now, seconds (negative when stale). */
+  ttl(entry: Entry): number {
+    return freshnessLifetime(entry, this.policy) - currentAge(entry, this.now());
+  }
+
+  /**
+   * Runs `validate` for an entry in the background unless one already runs for it; its
+   * failure reaches no one. The task, or null when one was running.
+   */
+  revalidate(
+    req: CacheRequest,
+    entry: Entry,
+    validate: () => Promise<unknown>,
+  ): Promise<void> | null {
+    const id = `${req.key}\n${entry.variant}`;
+    if (this.#validating.has(id)) return null;
+    const task = Promise.resolve()
+      .then(validate)
+      .then(() => {}, () => {})
+      .finally(() => this.#validating.delete(id));
+    this.#validating.set(id, task);
+    return task;
   }
 
   /** Removes every stored response of these URLs (RFC 9111 §4.4). */

@@ -103,12 +103,13 @@ export function isStorable(
 }
 
 /**
- * Whether a storable response is worth keeping: it is fresh for a while, can be validated,
- * or may be served stale (`stale-while-revalidate`, `stale-if-error`).
+ * Whether a storable response is worth keeping: it has a freshness lifetime (even one its
+ * Age has used up: a request's `max-stale` may take it), can be validated, or may be served
+ * stale (`stale-while-revalidate`, `stale-if-error`).
  */
 export function isUseful(entry: Entry, policy: Policy): boolean {
   const cc = entry.cc;
-  return freshnessLifetime(entry, policy) > entry.initialAge || entry.etag !== null ||
+  return freshnessLifetime(entry, policy) > 0 || entry.etag !== null ||
     entry.get("last-modified") !== null || (cc.staleIfError ?? 0) > 0 ||
     (cc.staleWhileRevalidate ?? 0) > 0;
 }
