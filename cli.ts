@@ -28,6 +28,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type CliRequest, parseArgs, UsageError } from "./src/cli/_args.ts";
 import { createOutput, FileError, localPath, openUpload } from "./src/cli/_files.ts";
 import { formatBytes, formatEventLine, formatJson, ProgressBar } from "./src/cli/_output.ts";
+import { isCredential } from "./src/_credentials.ts";
 import { appendParams, redactUrl } from "./src/_url.ts";
 import { RequestError } from "./src/errors.ts";
 import type { FetchLike, RequestOptions } from "./src/options.ts";
@@ -103,7 +104,11 @@ read, 130 when interrupted (Ctrl-C). NO_COLOR turns colors off.
 `;
 
 const encoder = new TextEncoder();
-const SECRET_HEADER = /authorization|cookie|token|secret|password|api-?key/i;
+/**
+ * Header names the command line takes for secrets besides the credential table's: given to the
+ * request as `sensitive_headers`, so they are masked in `-v` output and dropped across origins.
+ */
+const SECRET_NAME = /token|secret|password|api-?key/i;
 const EVENT_STREAM = /^\s*text\/event-stream\b/i;
 const JSON_LINES =
   /^\s*application\/(?:x-)?(?:ndjson|jsonl|jsonlines|json-lines|json-stream|stream\+json)\b/i;
@@ -189,6 +194,7 @@ async function requestOptions(run: Run): Promise<RequestOptions> {
     options.data = await openUpload(localPath(req.body.path, run.env, OWN_DIR));
   }
   options.headers = headers;
+  options.sensitive_headers = [...headers.keys()].filter((name) => SECRET_NAME.test(name));
   if (req.timeout !== undefined) options.timeout = req.timeout;
   if (req.auth !== undefined) options.auth = req.auth;
   if (run.fetch !== undefined) options.fetch = run.fetch;
@@ -208,8 +214,9 @@ function requestLines(req: CliRequest, options: RequestOptions): string {
   const url = new URL(req.url);
   if (req.params.length > 0) appendParams(url, req.params);
   let text = `> ${req.method} ${redactUrl(url)}\n`;
+  const sensitive = options.sensitive_headers ?? [];
   for (const [name, value] of options.headers as Headers) {
-    text += `> ${name}: ${SECRET_HEADER.test(name) ? "***" : value}\n`;
+    text += `> ${name}: ${isCredential(name, sensitive) ? "***" : value}\n`;
   }
   if (req.auth !== undefined || url.username !== "") text += "> authorization: Basic ***\n";
   return text;
@@ -218,9 +225,7 @@ function requestLines(req: CliRequest, options: RequestOptions): string {
 /** `-v`: what a redirect hop sent, as the response records it (credentials already masked). */
 function sentLines(sent: SentRequest): string {
   let text = `> ${sent.method} ${sent.url}\n`;
-  for (const [name, value] of Object.entries(sent.headers)) {
-    text += `> ${name}: ${SECRET_HEADER.test(name) ? "***" : value}\n`;
-  }
+  for (const [name, value] of Object.entries(sent.headers)) text += `> ${name}: ${value}\n`;
   return text;
 }
 
