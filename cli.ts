@@ -19,6 +19,45 @@
  * interrupted (Ctrl-C). A download that fails or is interrupted removes its partial file and
  * says so on stderr.
  *
+ * Run as a program from Deno, against a server on the loopback (Bun and Node run `cli.ts`
+ * directly):
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createServer } from "node:http";
+ * import type { AddressInfo } from "node:net";
+ *
+ * // A local server that says what it received.
+ * const server = createServer((req, res) => {
+ *   let body = "";
+ *   req.on("data", (chunk) => body += chunk).on("end", () => {
+ *     res.writeHead(req.url === "/missing" ? 404 : 200, { "content-type": "application/json" });
+ *     res.end(JSON.stringify({ method: req.method, url: req.url, body }));
+ *   });
+ * });
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as AddressInfo;
+ *
+ * // `deno run -A jsr:@requests/requests/cli ARGS`, resolved as this script resolves it.
+ * const cli = (...args: string[]) =>
+ *   new Deno.Command(Deno.execPath(), {
+ *     args: ["run", "-A", import.meta.resolve("@requests/requests/cli"), ...args],
+ *   }).output();
+ *
+ * const posted = await cli(`127.0.0.1:${port}/items`, "page==2", "name=cam", "count:=3");
+ * assert.equal(posted.code, 0);
+ * assert.deepEqual(JSON.parse(new TextDecoder().decode(posted.stdout)), {
+ *   method: "POST",
+ *   url: "/items?page=2",
+ *   body: '{"name":"cam","count":3}',
+ * });
+ *
+ * const missing = await cli(`127.0.0.1:${port}/missing`);
+ * assert.equal(missing.code, 4); // a 4xx response; the body is still printed
+ * assert.equal(JSON.parse(new TextDecoder().decode(missing.stdout)).url, "/missing");
+ * server.close();
+ * ```
+ *
  * @module
  */
 
