@@ -9,7 +9,10 @@ import { type RetryPolicy, retryPolicy } from "./_retry.ts";
 import { dropCredentials } from "./_credentials.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { type ClientLease, leaseClient } from "./transport/_clients.ts";
-import { createSender, type Sender } from "./transport/_sender.ts";
+import { createSender, type Sender, type SenderPlan } from "./transport/_sender.ts";
+import { engineOf } from "./cache/_engine.ts";
+import { bypassSender, wrapSender } from "./cache/_sender.ts";
+import type { HttpCache } from "./cache/http_cache.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { canStreamUploads, type UploadProgress } from "./_upload.ts";
 import { appendParams, parseTarget } from "./_url.ts";
@@ -214,14 +217,14 @@ export function prepare(
   const hooks = session?.requestHooks;
   const inflateHere = inflatesHere(custom, maxBytes !== null || stream, headers);
   if (inflateHere) (headers ??= new HeaderMap()).set("accept-encoding", "gzip, deflate, br");
+  const cache = cacheOf(options.cache);
   const bodyOnGet = body.body !== null && (method === "GET" || method === "HEAD")
     ? `a ${method} request with a body ('${bodyOption(options)}')`
     : null;
   // Last: nothing after it throws, so a leased client is always released by the hop loop.
   const lease = clientOf(options, session, bodyOnGet === null);
-  let sender: Sender;
-  try {
-    sender = createSender({
+  const sender = senderOf(
+    {
       lease,
       custom,
       hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
@@ -229,11 +232,11 @@ export function prepare(
       inflateHere,
       follow,
       canonical: where.canonical,
-    }, bodyOnGet);
-  } catch (error) {
-    lease.release();
-    throw error;
-  }
+    },
+    bodyOnGet,
+    cache,
+    sensitive,
+  );
   return Object.freeze({
     method,
     href: where.href,
@@ -270,6 +273,43 @@ function authOf(
   const given = checkAuth(options.auth);
   if (given !== null) return given;
   return where.credentials ?? (options.auth === null ? null : session?.auth ?? null);
+}
+
+/**
+ * The call's sender (see `createSender`), wrapped by its cache; the client's lease released
+ * when it cannot be made.
+ */
+function senderOf(
+  plan: SenderPlan,
+  bodyOnGet: string | null,
+  cache: HttpCache | false | null,
+  sensitive: readonly string[],
+): Sender {
+  let sender: Sender;
+  try {
+    sender = createSender(plan, bodyOnGet);
+  } catch (error) {
+    plan.lease.release();
+    throw error;
+  }
+  if (cache === null) return sender;
+  return cache === false ? bypassSender(sender) : wrapSender(cache, sender, sensitive);
+}
+
+/**
+ * The `cache` option: the call's HttpCache, `false` when the call bypasses a cache it would
+ * have had (a Session's), or null for none.
+ */
+function cacheOf(value: unknown): HttpCache | false | null {
+  if (value === undefined || value === null) return null;
+  if (value === false) return false;
+  if (engineOf(value) !== undefined) return value as HttpCache;
+  if (value === true) {
+    throw new TypeError(
+      "Invalid 'cache': true asks a Session for a cache of its own; a request takes an HttpCache",
+    );
+  }
+  throw new TypeError("Invalid 'cache': expected an HttpCache, or false");
 }
 
 /** The option that gave the body, for a message. */

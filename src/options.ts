@@ -6,6 +6,7 @@ import { bare } from "./_runtime.ts";
 import type { DataBody } from "./body.ts";
 import type { FileSpec } from "./multipart.ts";
 import type { HTTPDigestAuth } from "./digest_auth.ts";
+import type { HttpCache } from "./cache/http_cache.ts";
 
 /** Request headers: a plain object, a `Headers`, or `[name, value]` pairs; names case-insensitive. */
 export type HeaderInput =
@@ -116,6 +117,13 @@ export interface RequestOptions {
   cert?: readonly [cert: string, key: string] | null;
   /** Proxy URLs per scheme, e.g. `{ https: "http://127.0.0.1:3128" }`. */
   proxies?: { http?: string; https?: string } | null;
+  /**
+   * An HTTP cache (RFC 9111) for this request: an `HttpCache`; `false` (or null) for none, so
+   * that a call in a Session with a cache neither reads nor writes it. A Session also takes
+   * `true`: a new in-memory cache of its own. See `r.from_cache` and `r.cache_status`.
+   * @default undefined (no cache)
+   */
+  cache?: HttpCache | boolean | null;
 }
 
 const KNOWN = new Set<string>([
@@ -141,6 +149,7 @@ const KNOWN = new Set<string>([
   "verify",
   "cert",
   "proxies",
+  "cache",
 ]);
 
 /** A close known name for a mistyped option, for the error message. */

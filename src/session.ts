@@ -13,6 +13,7 @@ import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { controlCharacter, redactUrl } from "./_url.ts";
 import { checkAuth } from "./_auth.ts";
 import { CookieJar } from "./cookies/jar.ts";
+import { HttpCache } from "./cache/http_cache.ts";
 import { InvalidURLError } from "./errors.ts";
 import {
   type Auth,
@@ -142,6 +143,11 @@ export class Session {
       request: [...(ownHooks?.request ?? [])],
       response: [...(ownHooks?.response ?? [])],
     };
+    // `cache: true`: an in-memory cache of the session's own, shared by its calls.
+    if (rest.cache === true) rest.cache = new HttpCache();
+    else if (rest.cache != null && rest.cache !== false && !(rest.cache instanceof HttpCache)) {
+      throw new TypeError("Invalid 'cache': expected true, false or an HttpCache");
+    }
     this.#defaults = definedOptions(rest);
     this.#settings = settingsOf(this.#defaults);
     const settings = this.#settings;

@@ -126,6 +126,18 @@ const STORABLE: readonly StoreCase[] = [
   },
   { name: "a 206", status: 206, response: { "cache-control": "max-age=60" }, storable: false },
   { name: "a 304", status: 304, response: { "cache-control": "max-age=60" }, storable: false },
+  {
+    name: "a 401 challenge",
+    status: 401,
+    response: { "cache-control": "max-age=60" },
+    storable: false,
+  },
+  {
+    name: "a 407 challenge",
+    status: 407,
+    response: { "cache-control": "max-age=60" },
+    storable: false,
+  },
   { name: "Vary: *", response: { "cache-control": "max-age=60", vary: "*" }, storable: false },
   {
     name: "Vary: Foo, *",

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
-import { HTTPDigestAuth, type RequestOptions, Session } from "../mod.ts";
+import { HttpCache, HTTPDigestAuth, type RequestOptions, Session } from "../mod.ts";
 import { type Echo, echo, header, serve, type TestServer } from "./_server.ts";
 import { makeTestPki, type TestPki } from "./_tls.ts";
 
@@ -59,6 +59,7 @@ const VALUES: Readonly<Record<keyof RequestOptions, () => unknown>> = {
   verify: () => pki.ca,
   cert: () => [pki.clientCert, pki.clientKey],
   proxies: () => ({ https: "http://127.0.0.1:3128" }),
+  cache: () => new HttpCache(),
 };
 
 /** What one call did, as text: what the server saw and what came back, or the error. */

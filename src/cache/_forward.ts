@@ -7,7 +7,7 @@ import { HeaderMap } from "../_headers.ts";
 import type { CacheEngine, CacheRequest, Found, Plan } from "./_engine.ts";
 import type { Entry, Field } from "./_entry.ts";
 import { forwardStatus, headMatches, hitStatus, revalidatedStatus, validates } from "./_policy.ts";
-import type { Exchange, Sender } from "./_seam.ts";
+import { CallerError, type Exchange, type Sender } from "../transport/_sender.ts";
 import { outcome, rebuilt } from "./_respond.ts";
 
 /** Statuses that let `stale-if-error` serve a stale entry (RFC 5861 §4). */
@@ -64,8 +64,10 @@ export async function forwardHop(
   try {
     response = await f.inner.send(x, signal);
   } catch (error) {
-    // A failure of the transport (not the caller's abort) within stale-if-error.
-    if (entry !== null && plan.judgement?.ifError && signal?.aborted !== true) {
+    // A failure of the transport within stale-if-error; not the caller's abort, nor a throw
+    // of the caller's own code.
+    const transport = !(error instanceof CallerError) && signal?.aborted !== true;
+    if (entry !== null && plan.judgement?.ifError && transport) {
       const stale = served(engine, x, entry, []);
       if (stale !== null) return stale;
     }

@@ -78,7 +78,8 @@ export interface StoreRequest {
  * no `no-store` (unless `must-understand` with an understood status), no `private` or
  * unauthorized `Authorization` in a shared cache, no `Vary: *`, and something that makes it
  * cacheable: explicit freshness, `public`, `private` (private cache), or a heuristically
- * cacheable status. GET only: HEAD responses update stored ones, 206 and 304 are never stored.
+ * cacheable status. GET only: HEAD responses update stored ones, 206 and 304 are never stored,
+ * nor (a client's choice) a 401 or 407 challenge.
  */
 export function isStorable(
   req: StoreRequest,
@@ -89,6 +90,8 @@ export function isStorable(
 ): boolean {
   if (req.method !== "GET" || req.cc.noStore) return false;
   if (status < 200 || status > 599 || status === 206 || status === 304) return false;
+  // A challenge's nonce is for one answer: a stored 401 or 407 would have it answered again.
+  if (status === 401 || status === 407) return false;
   if (cc.mustUnderstand ? !UNDERSTOOD.has(status) : cc.noStore) return false;
   if (policy.shared) {
     if (cc.private) return false;

@@ -4,7 +4,7 @@
 
 import type { Entry, Field } from "./_entry.ts";
 import { currentAge, notModifiedFields } from "./_policy.ts";
-import type { CacheOutcome } from "./_seam.ts";
+import type { CacheOutcome } from "../transport/_sender.ts";
 
 /** Statuses a response never has a body with. */
 const NULL_BODY = new Set([204, 205, 304]);

@@ -17,16 +17,8 @@ import { forwardHop } from "./_forward.ts";
 import { bodyDigest, type Identity } from "./_key.ts";
 import { forwardStatus, hitStatus, invalidated, isUnsafe, validators } from "./_policy.ts";
 import { gatewayTimeout, notModifiedResponse, outcome, rebuilt } from "./_respond.ts";
-import type { Exchange, Sender } from "./_seam.ts";
+import type { Exchange, Sender } from "../transport/_sender.ts";
 import type { HttpCache } from "./http_cache.ts";
-
-/** What the key needs of a call that its hops do not carry. */
-export interface CallInfo {
-  /** The request body's bytes, `"streamed"` (a hop with it bypasses the cache), or null. */
-  body: Uint8Array | "streamed" | null;
-  /** The call's `sensitive_headers`, lower-case: their values count as credentials. */
-  sensitive: readonly string[];
-}
 
 /** Request fields that make a stored response unfit, or its reuse unsafe: sent on as they are. */
 const BYPASS_FIELDS = ["range", "if-range", "if-match", "if-unmodified-since"];
@@ -37,28 +29,54 @@ const NO_MATCH: Found = { matches: [], any: false };
  *
  * @param cache The call's cache.
  * @param inner The sender it wraps.
- * @param call What the key needs of the call.
+ * @param sensitive The call's `sensitive_headers`, lower-case: their values are credentials.
  * @returns The sender the hop loop uses.
  */
-export function wrapSender(cache: HttpCache, inner: Sender, call: CallInfo): Sender {
+export function wrapSender(cache: HttpCache, inner: Sender, sensitive: readonly string[]): Sender {
   const engine = engineOf(cache);
-  return engine === undefined ? inner : new CachingSender(engine, inner, call);
+  return engine === undefined ? inner : new CachingSender(engine, inner, sensitive);
+}
+
+/**
+ * `inner` for a call with `cache: false` in a context that has a cache: every hop says so.
+ *
+ * @param inner The call's sender.
+ * @returns A sender that marks each hop `requests; fwd=bypass`.
+ */
+export function bypassSender(inner: Sender): Sender {
+  return {
+    aborts: inner.aborts,
+    release: () => inner.release(),
+    send(x: Exchange, signal: AbortSignal | undefined) {
+      x.cache = outcome(false, forwardStatus("bypass"));
+      return inner.send(x, signal);
+    },
+  };
+}
+
+/** The SHA-256 of a (replayable) request body. */
+async function payloadDigest(payload: BodyInit): Promise<string> {
+  const bytes = payload instanceof Uint8Array
+    ? payload
+    : new Uint8Array(await new globalThis.Response(payload).arrayBuffer());
+  return await bodyDigest(new Uint8Array(bytes));
 }
 
 /** A sender that answers from the cache what it can. */
 class CachingSender implements Sender {
   readonly #engine: CacheEngine;
   readonly #inner: Sender;
-  readonly #call: CallInfo;
+  readonly #sensitive: readonly string[];
+  /** The SHA-256 of the request body, once a hop with one needed it. */
   #digest: Promise<string> | undefined;
   /** Background validations this call started: the inner sender is released after them. */
   readonly #background = new Set<Promise<void>>();
   #released = false;
 
-  constructor(engine: CacheEngine, inner: Sender, call: CallInfo) {
+  constructor(engine: CacheEngine, inner: Sender, sensitive: readonly string[]) {
     this.#engine = engine;
     this.#inner = inner;
-    this.#call = call;
+    this.#sensitive = sensitive;
   }
 
   get aborts(): boolean {
@@ -76,7 +94,8 @@ class CachingSender implements Sender {
     const engine = this.#engine;
     if (isUnsafe(x.method)) return await this.#unsafe(x, signal);
     if (!engine.methods.has(x.method)) return await this.#pass(x, signal, "method");
-    const streamed = x.payload !== null && this.#call.body === "streamed";
+    // A streamed body cannot be digested for the key (it is sent once): such a hop bypasses.
+    const streamed = x.payload instanceof ReadableStream;
     if (streamed || BYPASS_FIELDS.some((name) => x.headers?.has(name))) {
       return await this.#pass(x, signal, "bypass");
     }
@@ -141,7 +160,7 @@ class CachingSender implements Sender {
   /** The hop as the cache sees it, with its key; null when it cannot be keyed. */
   async #request(x: Exchange): Promise<CacheRequest | null> {
     const headers = x.headers ?? new HeaderMap();
-    const sensitive = this.#call.sensitive;
+    const sensitive = this.#sensitive;
     const identity: Identity = {
       // A digest hop's Authorization changes every time: its user and password identify it.
       authorization: x.digest === null ? headers.get("authorization") : null,
@@ -153,9 +172,9 @@ class CachingSender implements Sender {
       }),
     };
     let body: string | null = null;
-    if (x.payload !== null && this.#call.body instanceof Uint8Array) {
+    if (x.payload !== null) {
       try {
-        body = await (this.#digest ??= bodyDigest(new Uint8Array(this.#call.body)));
+        body = await (this.#digest ??= payloadDigest(x.payload));
       } catch {
         return null;
       }
