@@ -12,6 +12,7 @@ export interface LocalServer {
 }
 
 let flakyCalls = 0;
+let forecasts = 0;
 
 function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Uint8Array): void {
   const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
@@ -70,6 +71,10 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Uint8
       }, 50);
       return;
     }
+    case "/forecast":
+      // Cacheable for a minute: a cache in front of this server asks once a minute at most.
+      forecasts++;
+      return json(200, { sky: "clear", served: forecasts }, { "Cache-Control": "max-age=60" });
     case "/v1/completions":
       return completion(res, body);
     default:

@@ -9,17 +9,15 @@ import path from "node:path";
 import { Entry } from "../src/cache/_entry.ts";
 import { CacheEngine, type CacheRequest, engineOf } from "../src/cache/_engine.ts";
 import { HttpCache } from "../src/cache/http_cache.ts";
-import { type CacheRecord, type CacheStore, MemoryCacheStore } from "../src/cache/store.ts";
+import { type CacheStore, MemoryCacheStore } from "../src/cache/store.ts";
 import { SqliteCacheStore } from "../src/cache/sqlite_store.ts";
+import { type Limits, record, sleep, STORE_CASES } from "./_cache_store_cases.ts";
+
+const encoder = new TextEncoder();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "requests-cache-store-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 let files = 0;
-
-interface Limits {
-  max_bytes?: number;
-  max_entry_bytes?: number;
-}
 
 interface Kind {
   name: string;
@@ -34,127 +32,8 @@ const KINDS: readonly Kind[] = [
   },
 ];
 
-const encoder = new TextEncoder();
-
-function record(url: string, variant: string, body: string, head = "{}"): CacheRecord {
-  return { url, variant, head, body: encoder.encode(body) };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The bodies under a key, as text, sorted. */
-async function bodies(store: CacheStore, key: string): Promise<string[]> {
-  const records = await store.get(key);
-  return records.map((r) => new TextDecoder().decode(r.body)).sort();
-}
-
-interface StoreCase {
-  name: string;
-  limits?: Limits;
-  run(store: CacheStore): Promise<void>;
-}
-
-const CASES: readonly StoreCase[] = [
-  {
-    name: "get of an unknown key is empty",
-    async run(store) {
-      assert.deepEqual(await store.get("nothing"), []);
-    },
-  },
-  {
-    name: "put then get gives the record back, bytes intact",
-    async run(store) {
-      const body = new Uint8Array([0, 255, 1, 0, 128]);
-      await store.put("k", { url: "http://a.test/", variant: "", head: '{"x":"é"}', body });
-      const [got] = await store.get("k");
-      assert.equal(got.url, "http://a.test/");
-      assert.equal(got.variant, "");
-      assert.equal(got.head, '{"x":"é"}');
-      assert.deepEqual([...got.body], [...body]);
-    },
-  },
-  {
-    name: "put replaces the record of the same variant and keeps the others",
-    async run(store) {
-      await store.put("k", record("http://a.test/", "v1", "one"));
-      await store.put("k", record("http://a.test/", "v2", "two"));
-      await store.put("k", record("http://a.test/", "v1", "three"));
-      assert.deepEqual(await bodies(store, "k"), ["three", "two"]);
-    },
-  },
-  {
-    name: "delete removes one variant only",
-    async run(store) {
-      await store.put("k", record("http://a.test/", "v1", "one"));
-      await store.put("k", record("http://a.test/", "v2", "two"));
-      await store.delete("k", "v1");
-      await store.delete("k", "missing");
-      await store.delete("missing", "v1");
-      assert.deepEqual(await bodies(store, "k"), ["two"]);
-    },
-  },
-  {
-    name: "purge removes every key and variant of a URL, and nothing else",
-    async run(store) {
-      await store.put("a alice", record("http://a.test/", "", "alice"));
-      await store.put("a bob", record("http://a.test/", "v", "bob"));
-      await store.put("b alice", record("http://b.test/", "", "other"));
-      await store.purge("http://a.test/");
-      assert.deepEqual(await store.get("a alice"), []);
-      assert.deepEqual(await store.get("a bob"), []);
-      assert.deepEqual(await bodies(store, "b alice"), ["other"]);
-      await store.purge("http://nothing.test/");
-    },
-  },
-  {
-    name: "identityKey keeps the first proposal",
-    async run(store) {
-      const first = new Uint8Array(32).fill(7);
-      assert.deepEqual([...await store.identityKey(first)], [...first]);
-      const again = await store.identityKey(new Uint8Array(32).fill(9));
-      assert.deepEqual([...again], [...first]);
-    },
-  },
-  {
-    name: "a record over max_entry_bytes is not kept, and the one it replaces goes",
-    limits: { max_entry_bytes: 100 },
-    async run(store) {
-      await store.put("k", record("http://a.test/", "", "small"));
-      await store.put("k", record("http://a.test/", "", "x".repeat(200)));
-      assert.deepEqual(await store.get("k"), []);
-    },
-  },
-  {
-    name: "beyond max_bytes the least recently used records go first",
-    limits: { max_bytes: 250 },
-    async run(store) {
-      // Each record counts about 100 bytes: two fit, three do not.
-      const body = (c: string) => c.repeat(80);
-      await store.put("a", record("http://a.test/", "", body("a")));
-      await store.put("b", record("http://b.test/", "", body("b")));
-      // A read a while later makes "a" the most recently used (SQLite notes reads to the second).
-      await sleep(1100);
-      assert.equal((await store.get("a")).length, 1);
-      await store.put("c", record("http://c.test/", "", body("c")));
-      assert.deepEqual(await store.get("b"), []);
-      assert.equal((await store.get("a")).length, 1);
-      assert.equal((await store.get("c")).length, 1);
-    },
-  },
-  {
-    name: "max_bytes 0 keeps nothing",
-    limits: { max_bytes: 0 },
-    async run(store) {
-      await store.put("k", record("http://a.test/", "", "x"));
-      assert.deepEqual(await store.get("k"), []);
-    },
-  },
-];
-
 for (const kind of KINDS) {
-  for (const c of CASES) {
+  for (const c of STORE_CASES) {
     test(`${kind.name}: ${c.name}`, async () => {
       const store = kind.make(c.limits);
       try {

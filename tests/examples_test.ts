@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import process from "node:process";
 import { IS_DENO } from "./_raw.ts";
+import { redisMissing as missingRedis, startRedis } from "./_redis.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const readme = fs.readFileSync(`${root}examples/README.md`, "utf8");
@@ -25,12 +26,16 @@ function documentedFlags(script: string): string[] {
   assert.fail(`${script} has no '//   deno run FLAGS ${script}' line in its first comment`);
 }
 
-function run(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const [cmd, args] = IS_DENO
     ? [process.execPath, ["run", ...documentedFlags(script), script]]
     : [process.execPath, [script]];
+  const options = { cwd: root, timeout: 60_000, env: { ...process.env, NO_COLOR: "1", ...env } };
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: root, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } }, (
+    execFile(cmd, args, options, (
       error,
       stdout,
       stderr,
@@ -55,12 +60,19 @@ const expectations: [string, RegExp][] = [
   ],
 ];
 
+/** Scripts that need a service: run with what it needs, or not run, saying why. */
+const SERVICES: Record<string, RegExp> = {
+  "examples/cache_redis.ts":
+    /^worker 1: \{"sky":"clear","served":1\} from_cache=false \(requests; fwd=uri-miss; fwd-status=200; stored\)\nworker 2: \{"sky":"clear","served":1\} from_cache=true \(requests; hit; ttl=(59|60)\)\n$/,
+};
+
 test("examples: every script in examples/ is run here, and listed in examples/README.md", () => {
   const scripts = fs.readdirSync(`${root}examples`)
     .filter((name) => name.endsWith(".ts") && !name.startsWith("_"))
     .map((name) => `examples/${name}`)
     .sort();
-  assert.deepEqual(scripts, expectations.map(([script]) => script).sort());
+  const known = [...expectations.map(([script]) => script), ...Object.keys(SERVICES)];
+  assert.deepEqual(scripts, known.sort());
   for (const script of scripts) {
     const command = ["deno run", ...documentedFlags(script), script].join(" ");
     assert.ok(readme.includes(`\n${command}\n`), `examples/README.md lacks '${command}'`);
@@ -74,3 +86,22 @@ for (const [script, expected] of expectations) {
     assert.match(stdout, expected);
   });
 }
+
+const redisMissing = missingRedis();
+test(
+  "example examples/cache_redis.ts shares a cache between two workers through Redis",
+  redisMissing === null ? {} : { skip: redisMissing },
+  async () => {
+    const redis = await startRedis();
+    try {
+      const { code, stdout, stderr } = await run("examples/cache_redis.ts", {
+        REDIS_URL: redis.url,
+      });
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, SERVICES["examples/cache_redis.ts"]);
+    } finally {
+      await redis.stop();
+    }
+  },
+);
+if (redisMissing !== null) console.log(`examples/cache_redis.ts not run: ${redisMissing}`);

@@ -344,6 +344,13 @@ export class CacheEngine {
     } catch { /* the old entry stays; it is validated again next time */ }
   }
 
+  /** Settles once the stores and background validations started so far have. */
+  async flush(): Promise<void> {
+    while (this.#saving.size > 0 || this.#validating.size > 0) {
+      await Promise.allSettled([...this.#saving.values(), ...this.#validating.values()]);
+    }
+  }
+
   /** Removes a stored response (a corrupt one). */
   async remove(req: CacheRequest, entry: Entry): Promise<void> {
     try {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { bindEngine, CacheEngine } from "./_engine.ts";
+import { bindEngine, CacheEngine, engineOf } from "./_engine.ts";
 import { type CacheStore, MemoryCacheStore } from "./store.ts";
 
 /** A method whose responses a cache looks up and stores. */
@@ -137,5 +137,29 @@ export class HttpCache {
   /** The methods looked up and stored. */
   get methods(): readonly string[] {
     return this.#methods;
+  }
+
+  /**
+   * Waits until every response read so far is in the store, and every background validation
+   * started so far is done. A response is stored as its body is read, without making the call
+   * wait: call this before another process is to find it in a shared store, or before a
+   * script ends on a store whose writes would be cut off.
+   *
+   * @returns A promise that settles then (a store's failures do not reject it).
+   *
+   * @example
+   * ```ts
+   * import { get, HttpCache } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const cache = new HttpCache();
+   * const fetch = () => new Response("hi", { headers: { "cache-control": "max-age=60" } });
+   * await get("http://example.test/", { cache, fetch });
+   * await cache.flush();
+   * assert.equal((await get("http://example.test/", { cache, fetch })).from_cache, true);
+   * ```
+   */
+  flush(): Promise<void> {
+    return engineOf(this)!.flush();
   }
 }
