@@ -90,10 +90,15 @@ class CachingSender implements Sender {
     else Promise.allSettled([...this.#background]).then(() => this.#inner.release());
   }
 
-  async send(x: Exchange, signal: AbortSignal | undefined): Promise<globalThis.Response> {
+  send(x: Exchange, signal: AbortSignal | undefined): Promise<globalThis.Response> {
     const engine = this.#engine;
-    if (isUnsafe(x.method)) return await this.#unsafe(x, signal);
-    if (!engine.methods.has(x.method)) return await this.#pass(x, signal, "method");
+    if (isUnsafe(x.method)) return this.#unsafe(x, signal);
+    if (!engine.methods.has(x.method)) return this.#pass(x, signal, "method");
+    return this.#lookup(x, signal);
+  }
+
+  async #lookup(x: Exchange, signal: AbortSignal | undefined): Promise<globalThis.Response> {
+    const engine = this.#engine;
     // A streamed body cannot be digested for the key (it is sent once): such a hop bypasses.
     const streamed = x.payload instanceof ReadableStream;
     if (streamed || BYPASS_FIELDS.some((name) => x.headers?.has(name))) {
