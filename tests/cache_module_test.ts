@@ -67,7 +67,7 @@ test("without a cache from_cache is false and cache_status null; with one they s
     assert.equal(miss.cache_status, "requests; fwd=uri-miss; fwd-status=200; stored");
     const hit = await requests.get(server.url, { cache });
     assert.equal(hit.from_cache, true);
-    assert.match(hit.cache_status!, /^requests; hit; ttl=(3599|3600)$/);
+    assert.match(hit.cache_status!, /^requests; hit; ttl=(3598|3599|3600)$/);
     assert.equal(hit.content, "hello");
     assert.equal(hit.status_code, 200);
     assert.equal(hit.reason, "OK");
@@ -308,7 +308,7 @@ test("stale-while-revalidate: stale answers at once, one background validation f
     await sleep(20);
     assert.equal(server.seen.length, 2);
     const freshened = await requests.get(server.url, { cache });
-    assert.match(freshened.cache_status!, /^requests; hit; ttl=(3599|3600)$/);
+    assert.match(freshened.cache_status!, /^requests; hit; ttl=(3598|3599|3600)$/);
   } finally {
     await server.close();
   }

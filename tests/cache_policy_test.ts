@@ -284,6 +284,8 @@ test("§5.2.2.4/§5.2.2.7: the fields a qualified no-cache (or, shared, private)
 
 test("SPEC C: a Date is added to a response that had none, and kept when it had one", () => {
   assert.deepEqual(withDate([["a", "1"]], T0), [["a", "1"], ["date", at(0)]]);
+  // An HTTP-date has whole seconds: the arrival is rounded up, so it adds no age of its own.
+  assert.deepEqual(withDate([], T0 + 200), [["date", at(1)]]);
   const dated: Field[] = [["date", at(-50)]];
   assert.deepEqual(withDate(dated, T0), dated);
 });

@@ -618,3 +618,23 @@ test("a worker that dies or stops answering mid-call fails the call, and the nex
   // A session outlives its worker: opened again in the new one, with its cookie and headers.
   assert.deepEqual(report.sessionHeaders, [["cookie", "sid=42"], ["x-kept", "yes"]]);
 });
+
+test("a sync Session with cache: true keeps a cache in its worker; an HttpCache is refused", () => {
+  const session = new requests.Session({ cache: true });
+  try {
+    const url = `${base}/headers?cache-control=max-age%3D60&x-call=${crypto.randomUUID()}`;
+    const first = session.get(url);
+    const again = session.get(url);
+    assert.equal(first.from_cache, false);
+    assert.equal(first.cache_status, "requests; fwd=uri-miss; fwd-status=200; stored");
+    assert.equal(again.from_cache, true);
+    assert.match(again.cache_status ?? "", /^requests; hit; ttl=(58|59|60)$/);
+    assert.equal(again.content, "headers");
+  } finally {
+    session.close();
+  }
+  assert.throws(
+    () => requests.get(`${base}/get`, { cache: new async.HttpCache() }),
+    /Cannot use an HttpCache as 'cache' with the sync API/,
+  );
+});

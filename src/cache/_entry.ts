@@ -222,10 +222,13 @@ export function storedFields(
   return all.filter(([name]) => !drop.has(name));
 }
 
-/** `fields` with a Date added when it has none (the time the response arrived). */
+/**
+ * `fields` with a Date added when it has none: the time the response arrived, to the next whole
+ * second (an HTTP-date has no fractions; rounding down would age the response by them).
+ */
 export function withDate(fields: Field[], responseTime: number): Field[] {
   if (fields.some(([name]) => name === "date")) return fields;
-  return [...fields, ["date", formatHttpDate(responseTime)]];
+  return [...fields, ["date", formatHttpDate(Math.ceil(responseTime / 1000) * 1000)]];
 }
 
 /**

@@ -57,6 +57,12 @@ function refuseFunctions(copy: Record<string, unknown>): void {
   if (copy.stream === true) {
     throw refuse("'stream: true'", "the body is read before the call returns; use mod.ts");
   }
+  if (typeof copy.cache === "object" && copy.cache !== null) {
+    throw refuse(
+      "an HttpCache as 'cache'",
+      "it lives in one thread; a sync Session takes 'cache: true' (a cache in its worker)",
+    );
+  }
 }
 
 /**
@@ -231,6 +237,7 @@ function oneResponse(wire: WireResponse, body: Uint8Array, history: Response[]):
     headerBlock: raw === null
       ? wire.headers.map(([name, value]) => `${name}: ${value}`).join("\r\n")
       : undefined,
+    cache: wire.cache ?? null,
   });
 }
 

@@ -29,6 +29,8 @@ export interface WireResponse {
    * the i-th one is the i before it, as the request core builds it.
    */
   history: WireResponse[];
+  /** What an HTTP cache did for it (a sync Session's `cache: true`), or null. */
+  cache?: { fromCache: boolean; status: string | null } | null;
 }
 
 /** An error, by class name, with what its class carries. */

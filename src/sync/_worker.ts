@@ -52,6 +52,9 @@ function record(response: Response, history: readonly Response[] = response.hist
     elapsed: response.elapsed,
     request: { method: sent.method, url: sent.url, headers: { ...sent.headers } },
     history: history.map((hop) => record(hop, [])),
+    cache: response.from_cache || response.cache_status !== null
+      ? { fromCache: response.from_cache, status: response.cache_status }
+      : null,
   };
 }
 
