@@ -787,6 +787,23 @@ const VALIDATION: Case[] = [
     ],
   },
   {
+    id: "conditional-own-stale-passes-304",
+    steps: [
+      becomeStale([["ETag", '"v"']]),
+      // The request's own validators go as they are; the 304 is the caller's, and freshens the
+      // stored response too.
+      later({
+        headers: [["If-None-Match", '"v"']],
+        response: [cc("max-age=3600"), ["ETag", '"v"']],
+        expect: "validated",
+        expectStatus: 304,
+        expectFromCache: false,
+        expectCacheStatus: "requests; fwd=stale; fwd-status=304",
+      }),
+      { expect: "cached", expectStatus: 200, expectHeaders: [["cache-control", "max-age=3600"]] },
+    ],
+  },
+  {
     id: "revalidated-another-etag",
     steps: [
       becomeStale([["ETag", '"v1"']]),
