@@ -7,20 +7,18 @@ import type net from "node:net";
 import * as requests from "../mod.ts";
 import type { RequestOptions, ServerSentEvent } from "../mod.ts";
 import { eventsVia } from "../src/events.ts";
-import { serve } from "./_server.ts";
 import {
   closedPort,
-  eventually,
   headerOf,
   join,
-  rejectsWith,
   type Scripted,
   scripted,
   type Seen,
+  serve,
   trackedServer,
   trickle,
-  within,
-} from "./hardening/_fixtures.ts";
+} from "./_server.ts";
+import { eventually, rejectsWith, within } from "./_fixtures.ts";
 
 const encoder = new TextEncoder();
 /** An event stream whose body lasts until the connection closes. */

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { closedPort, HTTPBIN, redirect, type Scripted, scripted, sized } from "./_server.ts";
-import { tlsServer } from "./hardening/_fixtures.ts";
+import { tlsServer } from "./_tls.ts";
 
 /** What the raw server read: the request head and its body, per request. */
 const seen: { head: string; body: string }[] = [];

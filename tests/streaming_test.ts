@@ -15,7 +15,7 @@ import {
   serve,
   type TestServer,
 } from "./_server.ts";
-import { within } from "./hardening/_fixtures.ts";
+import { within } from "./_fixtures.ts";
 
 let server: TestServer;
 let raw: RawServer;

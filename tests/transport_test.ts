@@ -627,7 +627,7 @@ test("requests: cert presents a client certificate; without it the handshake fai
 // Node's fetch has no TLS options (verify is a TypeError there, tested above).
 if (!IS_NODE) {
   test("per-call verify reuses one client and its connections across calls", async () => {
-    const { tlsServer } = await import("./hardening/_fixtures.ts");
+    const { tlsServer } = await import("./_tls.ts");
     const server = await tlsServer((_req, res) => res.end("ok"));
     try {
       for (let i = 0; i < 20; i++) {

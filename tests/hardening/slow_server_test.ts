@@ -9,20 +9,18 @@ import * as requests from "../../mod.ts";
 import { ConnectionError, TimeoutError } from "../../mod.ts";
 import {
   chunk,
-  eventually,
   forever,
   join,
   malformed,
   ok,
-  rejectsWith,
   response,
   RUNTIME,
   type Scripted,
   scripted,
   type Seen,
   trickle,
-  within,
-} from "./_fixtures.ts";
+} from "../_raw.ts";
+import { eventually, rejectsWith, within } from "../_fixtures.ts";
 
 const CONTINUE = response("100 Continue");
 /** A head that never ends: the status line and 500 header lines, each with its CRLF. */
