@@ -95,13 +95,30 @@ test("total_timeout stops a trickle that never trips the read timeout", async ()
 });
 
 test("total_timeout covers a streamed body read later", async () => {
+  const started = performance.now();
   const r = await requests.get(`${trickling.url}/trickle`, { stream: true, total_timeout: 0.3 });
-  await assert.rejects(r.read(), requests.TimeoutError);
+  const error = await rejectsWith(r.read(), TimeoutError, 5000);
+  // The call's deadline, not a read timeout (there is none) nor a dropped connection.
+  assert.match(
+    error.message,
+    /^Request took longer than total_timeout \(0\.3 s\): GET http:\/\/127\.0\.0\.1:\d+\/trickle$/,
+  );
+  const took = performance.now() - started;
+  assert.ok(took >= 280 && took < 2000, `took ${took} ms`);
 });
 
-test("a fast request is not disturbed by its timeouts", async () => {
-  const r = await requests.get(`${server.url}/echo`, { timeout: 5, total_timeout: 5 });
+test("a fast request is not disturbed by its timeouts: a pause before reading is no wait", async () => {
+  // The read timeout (0.2 s) bounds each wait for data, not the caller's pause (0.4 s) between
+  // the headers and reading the body: a wait left armed after the headers would fail the read.
+  const r = await requests.get(`${server.url}/echo`, {
+    stream: true,
+    timeout: 0.2,
+    total_timeout: 5,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await r.read();
   assert.equal(r.status_code, 200);
+  assert.equal((r.json() as { path: string }).path, "/echo");
 });
 
 test("timeout: either part of [connect, read] may be null", async () => {
