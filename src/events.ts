@@ -110,22 +110,23 @@ interface Outcome {
  * again with `Last-Event-ID` set to the last event ID, encoded as UTF-8 (none while it is `""`;
  * a `Last-Event-ID` in `headers` is the one to start from). A 204 ends the iteration; a status
  * other than 2xx ends it with an `HTTPError`, and a Content-Type other than `text/event-stream`
- * with a `RequestError`, both carrying the response. After `max_reconnects` failed reconnections in a
- * row it ends with the last failure's error. `total_timeout` bounds the whole iteration,
- * reconnections and waits included (a `TimeoutError`); `signal` aborts it at any point, the wait
- * included, with the signal's reason. Leaving the loop (`break`, `return`, a throw) closes the
- * connection.
+ * with a `RequestError`, both carrying the response. After `max_reconnects` failed
+ * reconnections in a row it ends with the last failure's error. `total_timeout` bounds the whole
+ * iteration, reconnections and waits included (a `TimeoutError`); `signal` aborts it at any
+ * point, the wait included, with the signal's reason. Leaving the loop (`break`, `return`, a
+ * throw) closes the connection.
  *
  * Reconnections are bounded so that no stream can make it hammer a server: a wait is never
  * shorter than `min_reconnect_delay` (0.5 s, the floor Firefox's `EventSource` puts under
  * `retry`), and it backs off when connections keep ending quickly. A connection open for less
- * than 10 times that floor (5 s) ended quickly, whether or not it delivered events; from the
- * second such connection in a row, each wait doubles, up to 60 times the floor (30 s) or the
- * stream's `retry` when that is longer, and is drawn at random from the upper half of that
- * (never below the plain wait), so that clients dropped together do not return together. A
- * connection that stays open longer brings the wait back to the stream's `retry`. A server that
- * sends `retry: 0` and one event, then closes, thus sees its second connection 0.5 s after the
- * first, then waits of up to 1, 2, 4 ... s, and in the end one connection every 15 to 30 s.
+ * than 10 times that floor (5 s) ended quickly, whether or not it delivered events (one that
+ * could not be made counts too); from the second such connection in a row, each wait doubles,
+ * up to 60 times the floor (30 s) or the stream's `retry` when that is longer, and is drawn at
+ * random from the upper half of that (never below the plain wait), so that clients dropped
+ * together do not return together. A connection that stays open longer brings the wait back to
+ * the stream's `retry`. A server that sends `retry: 0` and one event, then closes, thus sees its
+ * second connection 0.5 s after the first, then waits of up to 1, 2, 4 ... s, and in the end one
+ * connection every 15 to 30 s.
  *
  * Nothing is sent until the iteration starts; misuse of an option is a `TypeError` there.
  *
