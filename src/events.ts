@@ -6,6 +6,8 @@
  */
 
 import { EventStreamParser } from "./_event_stream.ts";
+import { addHeaders, blockValues, HeaderMap, utf8ByteString } from "./_headers.ts";
+import { sleep } from "./_sleep.ts";
 import { redactUrl } from "./_url.ts";
 import {
   ConnectionError,
@@ -14,19 +16,10 @@ import {
   type RequestInfo,
   TimeoutError,
 } from "./errors.ts";
-import {
-  checkSignal,
-  count,
-  type HeaderInput,
-  ownOptions,
-  type RequestOptions,
-  totalMs,
-} from "./options.ts";
+import { checkSignal, count, ownOptions, type RequestOptions, totalMs } from "./options.ts";
 import { request } from "./request.ts";
 import type { Response, ServerSentEvent } from "./response.ts";
 
-/** The longest delay timers take (2^31 - 1 ms); a longer wait is taken in steps. */
-const MAX_DELAY = 2 ** 31 - 1;
 const DEFAULT_DELAY_MS = 3000;
 /**
  * The floor under every reconnection wait. Firefox's EventSource clamps `retry` to 500 ms (Chrome
@@ -71,7 +64,10 @@ export interface EventsOptions extends RequestOptions {
 interface Plan {
   /** The options each request is sent with, but `headers` and `total_timeout`. */
   options: RequestOptions;
-  headers: HeaderInput | undefined;
+  /** The caller's headers, checked. */
+  headers: HeaderMap;
+  /** The names the caller's headers set to null: a session's header of that name is not sent. */
+  unset: readonly string[];
   delayMs: number;
   /** The floor under every wait (`min_reconnect_delay`). */
   floorMs: number;
@@ -173,7 +169,7 @@ export async function* eventsVia(
 ): AsyncGenerator<ServerSentEvent, void, undefined> {
   const plan = prepare(options);
   const source: Source = {
-    lastEventId: initialLastEventId(plan.headers),
+    lastEventId: plan.headers.get(LAST_EVENT_ID) ?? "",
     retry: null,
     info: { method: "GET", url: redactUrl(String(url)) },
     deadline: plan.totalMs === null ? null : performance.now() + plan.totalMs,
@@ -227,9 +223,18 @@ function prepare(options: EventsOptions | undefined): Plan {
   if (stream !== undefined && stream !== null && stream !== true) {
     throw new TypeError("Invalid 'stream': events() always streams the body; leave it out");
   }
+  const map = new HeaderMap();
+  const unset: string[] = [];
+  if (headers !== undefined && headers !== null) {
+    addHeaders(map, headers, { method: "GET", url: "" });
+    if (!(headers instanceof Headers) && !Array.isArray(headers) && typeof headers === "object") {
+      for (const [name, value] of Object.entries(headers)) if (value === null) unset.push(name);
+    }
+  }
   return {
     options: rest,
-    headers: headers ?? undefined,
+    headers: map,
+    unset,
     delayMs: milliseconds(reconnect_delay, "reconnect_delay", DEFAULT_DELAY_MS, "of 0 or more"),
     floorMs: milliseconds(
       min_reconnect_delay,
@@ -269,7 +274,7 @@ async function* connection(
   try {
     response = await send("GET", url, {
       ...plan.options,
-      headers: streamHeaders(plan.headers, source.lastEventId),
+      headers: streamHeaders(plan, source.lastEventId),
       stream: true,
       total_timeout: remainingSeconds(plan, source),
     });
@@ -365,113 +370,30 @@ function refuse(response: Response, info: RequestInfo): void {
 function contentType(response: Response): string {
   const raw = response.raw;
   if (raw !== null) return raw.headers.get("content-type") ?? "";
-  for (const line of response.headers.split(/\r?\n/)) {
-    const colon = line.indexOf(":");
-    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === "content-type") {
-      return line.slice(colon + 1).trim();
-    }
-  }
-  return "";
+  return blockValues(response.headers, "content-type")[0] ?? "";
 }
 
 /** Waits `ms` before reconnecting: no longer than `total_timeout` allows, and not past `signal`. */
-function pause(ms: number, plan: Plan, source: Source): Promise<void> {
-  const { signal } = plan;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+async function pause(ms: number, plan: Plan, source: Source): Promise<void> {
   const until = performance.now() + ms;
   const late = source.deadline !== null && until >= source.deadline;
-  const end = late ? source.deadline! : until;
-  return new Promise((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const step = () => {
-      const left = end - performance.now();
-      if (left > 0) {
-        timer = setTimeout(step, Math.min(left, MAX_DELAY));
-        return;
-      }
-      signal?.removeEventListener("abort", onAbort);
-      if (late) reject(totalTimeout(plan, source));
-      else resolve();
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    step();
-  });
+  await sleep((late ? source.deadline! : until) - performance.now(), plan.signal);
+  if (late) throw totalTimeout(plan, source);
 }
 
 const LAST_EVENT_ID = "last-event-id";
-const encoder = new TextEncoder();
-// deno-lint-ignore no-control-regex -- the whole ASCII range is the point
-const ASCII = /^[\x00-\x7f]*$/;
 
 /**
- * `text` encoded as UTF-8, a character per byte: the WHATWG standard sends `Last-Event-ID`
- * "encoded as UTF-8", while a header value of Latin-1 characters goes out a byte per character
- * (`é` as the byte E9).
+ * The headers of one connection: the caller's, `Accept: text/event-stream` and
+ * `Cache-Control: no-cache` unless the caller gave them, and `Last-Event-ID` (none while it is
+ * `""`), sent as UTF-8 as the WHATWG standard says.
  */
-function utf8(text: string): string {
-  if (ASCII.test(text)) return text;
-  let out = "";
-  for (const byte of encoder.encode(text)) out += String.fromCharCode(byte);
-  return out;
-}
-type HeaderRecord = Record<string, string | number | boolean | null | undefined>;
-
-/** The `Last-Event-ID` the caller's headers start from, or `""`. */
-function initialLastEventId(input: HeaderInput | undefined): string {
-  if (input === undefined || input === null || typeof input !== "object") return "";
-  if (input instanceof Headers) return input.get(LAST_EVENT_ID) ?? "";
-  if (Array.isArray(input)) {
-    const pair = input.find((p) => isNamed(p, LAST_EVENT_ID));
-    return pair === undefined ? "" : String(pair[1]);
-  }
-  const record = input as HeaderRecord;
-  const key = Object.keys(record).find((k) => k.toLowerCase() === LAST_EVENT_ID);
-  const value = key === undefined ? null : record[key];
-  return value === undefined || value === null ? "" : String(value);
-}
-
-function isNamed(pair: unknown, name: string): boolean {
-  return Array.isArray(pair) && typeof pair[0] === "string" && pair[0].toLowerCase() === name;
-}
-
-/**
- * The caller's headers (of the same kind, the caller's object untouched) with `Accept` and
- * `Cache-Control` added where absent and `Last-Event-ID` set to the event source's, or removed
- * while it is `""`.
- */
-function streamHeaders(input: HeaderInput | undefined, id: string): HeaderInput {
-  const lastEventId = utf8(id);
-  const defaults: [string, string][] = [["accept", "text/event-stream"], [
-    "cache-control",
-    "no-cache",
-  ]];
-  if (input instanceof Headers) {
-    const headers = new Headers(input);
-    for (const [name, value] of defaults) if (!headers.has(name)) headers.set(name, value);
-    headers.delete(LAST_EVENT_ID);
-    if (lastEventId !== "") headers.set(LAST_EVENT_ID, lastEventId);
-    return headers;
-  }
-  if (Array.isArray(input)) {
-    const pairs = input.filter((pair) => !isNamed(pair, LAST_EVENT_ID));
-    for (const field of defaults) {
-      if (!pairs.some((pair) => isNamed(pair, field[0]))) pairs.push(field);
-    }
-    if (lastEventId !== "") pairs.push([LAST_EVENT_ID, lastEventId]);
-    return pairs;
-  }
-  // Anything else that is not a record is passed on for the request to refuse.
-  if (input !== undefined && input !== null && typeof input !== "object") return input;
-  const record: HeaderRecord = { ...(input as HeaderRecord | undefined) };
-  const names = Object.keys(record).map((name) => name.toLowerCase());
-  for (const name of Object.keys(record)) {
-    if (name.toLowerCase() === LAST_EVENT_ID) delete record[name];
-  }
-  for (const [name, value] of defaults) if (!names.includes(name)) record[name] = value;
-  if (lastEventId !== "") record[LAST_EVENT_ID] = lastEventId;
-  return record;
+function streamHeaders(plan: Plan, id: string): Record<string, string | null> {
+  const headers: Record<string, string | null> = { ...plan.headers.fields };
+  for (const name of plan.unset) headers[name] = null;
+  headers.accept ??= "text/event-stream";
+  headers["cache-control"] ??= "no-cache";
+  delete headers[LAST_EVENT_ID];
+  if (id !== "") headers[LAST_EVENT_ID] = utf8ByteString(id);
+  return headers;
 }

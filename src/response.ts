@@ -8,6 +8,7 @@
 
 import type { ChunkReader } from "./_chunk_reader.ts";
 import { clip } from "./_clip.ts";
+import { blockValues } from "./_headers.ts";
 import { EventStreamParser } from "./_event_stream.ts";
 import { LineSplitter, StreamDecoder } from "./_lines.ts";
 import { parseLinks } from "./_links.ts";
@@ -647,17 +648,10 @@ export class Response {
         ? this.#raw.headers.getSetCookie()
         : [this.#raw.headers.get(name) ?? ""].filter(Boolean);
     }
-    const values: string[] = [];
     const init = this.#headerInit ?? "";
     const block = typeof init === "string"
       ? init
       : decoderFor(this.#encoding ?? DEFAULT_ENCODING).decode(init);
-    for (const line of block.split(/\r?\n/)) {
-      const colon = line.indexOf(":");
-      if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) {
-        values.push(line.slice(colon + 1).trim());
-      }
-    }
-    return values;
+    return blockValues(block, name);
   }
 }
