@@ -183,12 +183,13 @@ abstract class BaseSender {
     return { body: counted.body, length: counted.total };
   }
 
-  /** `error`, or the caller's own throw from `upload_progress` that caused it. */
+  /**
+   * `error`, or the caller's own throw from `upload_progress` that caused it (a custom fetch
+   * that read the body fails because of it too).
+   */
   failure(error: unknown): unknown {
     const thrown = this.#thrown;
-    return thrown === null || error instanceof CallerError
-      ? error
-      : new CallerError(thrown.error, false);
+    return thrown === null ? error : new CallerError(thrown.error, false);
   }
 
   /**
