@@ -54,6 +54,8 @@ export interface Sender {
   send(exchange: Exchange, signal: AbortSignal | undefined): Promise<globalThis.Response>;
   /** True when `signal` aborts the exchange and its body (the runtime's own transport). */
   readonly aborts: boolean;
+  /** True when the sender holds a runtime client that `release()` must let go of. */
+  readonly leased: boolean;
   /** Lets go of the runtime client leased for this call. Called once, when the call ends. */
   release(): void;
 }
@@ -151,6 +153,10 @@ abstract class BaseSender {
     this.#upload = plan.uploadProgress;
     this.#inflate = plan.inflateHere;
     this.#follow = plan.follow;
+  }
+
+  get leased(): boolean {
+    return this.client.settings !== null;
   }
 
   release(): void {
