@@ -58,6 +58,7 @@ export {
   type Cookie,
   type CookieFilter,
   CookieJar,
+  type CookieJarData,
   type CookieOptions,
 } from "./src/cookies/jar.ts";
 export {

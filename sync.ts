@@ -77,6 +77,7 @@ export {
   type Cookie,
   type CookieFilter,
   CookieJar,
+  type CookieJarData,
   type CookieOptions,
 } from "./src/cookies/jar.ts";
 export { HTTPDigestAuth } from "./src/sync/digest_auth.ts";

@@ -28,8 +28,17 @@ import { type EventsOptions, eventsVia } from "./events.ts";
 import { send, type SessionContext } from "./request.ts";
 import type { Response, ServerSentEvent } from "./response.ts";
 
-/** The defaults of a {@linkcode Session}: any request option, plus `base_url` and `hooks`. */
-export interface SessionOptions extends RequestOptions {
+/**
+ * The defaults of a {@linkcode Session}: any request option (`cookies` may be a jar), plus
+ * `base_url` and `hooks`.
+ */
+export interface SessionOptions extends Omit<RequestOptions, "cookies"> {
+  /**
+   * The session's cookies: a {@linkcode CookieJar} the session uses as its own jar (one from
+   * `CookieJar.load()`, say, to save again later), or name-value pairs put in a new jar (for the
+   * base URL's host when `base_url` is given, else for every host).
+   */
+  cookies?: Record<string, string> | CookieJar;
   /**
    * Relative request URLs (`/items`, `items`) join this base, and must stay under it. The
    * session's credentials (`auth`, and the Authorization, Proxy-Authorization, Cookie and
@@ -96,8 +105,8 @@ export class Session {
   auth: Auth | null;
   /** Query parameters for every request; a request's own params replace them by name. */
   params: Record<string, FormValue> | null;
-  /** The cookie jar. */
-  readonly cookies: CookieJar = new CookieJar();
+  /** The cookie jar: the one given as `cookies`, or a new one. */
+  readonly cookies: CookieJar;
   /** The hooks; their arrays may be changed at any time. */
   readonly hooks: { request: RequestHook[]; response: ResponseHook[] };
   #base: URL | undefined;
@@ -125,7 +134,8 @@ export class Session {
     }
     this.auth = checkAuth(auth);
     this.params = params === undefined || params === null ? null : paramsObject(params);
-    if (cookies !== undefined && cookies !== null) {
+    this.cookies = cookies instanceof CookieJar ? cookies : new CookieJar();
+    if (cookies !== undefined && cookies !== null && !(cookies instanceof CookieJar)) {
       // With a base URL, the session's cookies are the base host's, like its other credentials.
       const where = this.#base === undefined ? {} : { domain: this.#base.hostname };
       for (const name of Object.keys(cookies)) this.cookies.set(name, cookies[name], where);

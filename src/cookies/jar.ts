@@ -8,6 +8,14 @@
  * @module
  */
 
+import { clip } from "../_clip.ts";
+import {
+  checkPath,
+  formatCookies,
+  parseCookies,
+  readCookieFile,
+  writeCookieFile,
+} from "./_netscape.ts";
 import { isPublicSuffix, registrableDomain } from "./_public_suffix.ts";
 import { canonicalDomain, CONTROL, parseSetCookie, prefixRuleBroken } from "./_set_cookie.ts";
 import { CookieStore, type Entry } from "./_store.ts";
@@ -73,6 +81,17 @@ export interface CookieOptions {
   expires?: Date | number | null;
 }
 
+/**
+ * A jar as plain data: what {@linkcode CookieJar.prototype.toJSON} gives and
+ * {@linkcode CookieJar.fromJSON} takes.
+ */
+export interface CookieJarData {
+  /** The format's version: 1. */
+  version: 1;
+  /** The cookies, every field kept, in creation order. */
+  cookies: Cookie[];
+}
+
 /** Where {@linkcode CookieJar.prototype.get} and {@linkcode CookieJar.prototype.delete} look. */
 export interface CookieFilter {
   /** Only cookies of this domain (compared after lower-casing and dropping a leading dot). */
@@ -86,6 +105,7 @@ const MAX_COOKIES = 3000;
 /** The most cookies one site keeps (§6.1: at least 50); Chromium's and Firefox's number. */
 const MAX_PER_SITE = 180;
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
+const SAME_SITE: ReadonlySet<unknown> = new Set(["Strict", "Lax", "None", null]);
 
 /** Each jar's store, for {@linkcode replaceCookies}: reached without a static block. */
 const stores = new WeakMap<CookieJar, CookieStore>();
@@ -454,6 +474,176 @@ export class CookieJar implements Iterable<Cookie> {
     for (const cookie of this.#live(Date.now())) yield { ...cookie };
   }
 
+  /**
+   * Writes the jar to `path` in the Netscape `cookies.txt` format that curl (`-b` / `-c`),
+   * wget, yt-dlp and Python's `MozillaCookieJar` read: the line `# Netscape HTTP Cookie File`,
+   * then one line per cookie with LF endings. A host-only cookie's domain is written as it is
+   * with include-subdomains `FALSE`, a domain cookie's with a leading dot and `TRUE`; an
+   * `HttpOnly` cookie's line starts with `#HttpOnly_`; a session cookie's expiry is `0`, and
+   * any other is capped at 400 days from now, as curl does. Expired cookies are not written,
+   * nor cookies the format cannot hold: those for every host (set by hand without a domain),
+   * and those with a tab in their name or value.
+   *
+   * The file is written whole or not at all: into a new file in the same directory, created
+   * exclusively with mode 0600, then renamed over `path`; when the save fails, a file already
+   * at `path` is left as it was.
+   *
+   * @param path A file path, or a `file:` URL.
+   * @returns A promise that resolves once the file is in place.
+   * @throws {TypeError} Where the runtime has no file access (a browser), or `path` is not a
+   * path. A failure of the file system (permissions, a missing directory) rejects with the
+   * runtime's own error.
+   *
+   * @example Save the cookies, load them in the next run
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, readFile } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   *
+   * const jar = new CookieJar();
+   * jar.setFromResponse(new URL("https://example.com/"), ["sid=42; Max-Age=3600; HttpOnly"]);
+   * const path = `${await mkdtemp(`${tmpdir()}/jar-`)}/cookies.txt`;
+   * await jar.save(path);
+   * const line = /^#HttpOnly_example\.com\tFALSE\t\/\tFALSE\t\d+\tsid\t42$/m;
+   * assert.match(await readFile(path, "utf8"), line);
+   * const again = await CookieJar.load(path);
+   * assert.equal(again.cookieHeader(new URL("https://example.com/")), "sid=42");
+   * ```
+   */
+  save(path: string | URL): Promise<void> {
+    try {
+      const where = checkPath(path, "jar.save()");
+      return writeCookieFile(
+        where,
+        formatCookies(this.#live(Date.now()), Date.now()),
+        "jar.save()",
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Reads a jar from a Netscape `cookies.txt` file, such as one `jar.save()`, `curl -c`, wget or
+   * Python's `MozillaCookieJar` wrote. Lenient, line by line: CRLF line endings and a byte order
+   * mark are accepted, a line with six fields has an empty value, an expiry of `0` or empty makes
+   * a session cookie, and a line that is not a cookie (a comment, a control character, a missing
+   * or malformed field, a domain that is not a host name, a name or value longer than a
+   * `Set-Cookie` line may be) is skipped, never thrown. The jar's rules hold for what is loaded:
+   * expired cookies are dropped, a cookie breaking its `__Secure-` or `__Host-` prefix is refused,
+   * a domain cookie for a public suffix or an IP address is kept for that host only, and the caps
+   * on cookies per site and in all apply.
+   *
+   * @param path A file path, or a `file:` URL.
+   * @returns A new jar holding the file's cookies, in file order.
+   * @throws {TypeError} Where the runtime has no file access (a browser), or `path` is not a
+   * path. A file that cannot be read (missing: the error's `code` is `"ENOENT"`) rejects with the
+   * runtime's own error.
+   *
+   * @example Load the cookies curl saved with `curl -c cookies.txt`
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, writeFile } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   *
+   * const path = `${await mkdtemp(`${tmpdir()}/jar-`)}/cookies.txt`;
+   * const line = [".example.com", "TRUE", "/", "FALSE", "0", "lang", "en"].join("\t");
+   * await writeFile(path, `# Netscape HTTP Cookie File\n${line}\n`);
+   * const jar = await CookieJar.load(path);
+   * assert.equal(jar.cookieHeader(new URL("http://www.example.com/")), "lang=en");
+   * ```
+   */
+  static async load(path: string | URL): Promise<CookieJar> {
+    const text = await readCookieFile(checkPath(path, "CookieJar.load()"), "CookieJar.load()");
+    const jar = new CookieJar();
+    const now = Date.now();
+    for (const cookie of parseCookies(text)) jar.#admit(cookie, now);
+    return jar;
+  }
+
+  /**
+   * The jar as plain data, for `JSON.stringify` (which calls it) or any other store: every
+   * unexpired cookie with all its fields, in creation order. {@linkcode CookieJar.fromJSON}
+   * turns it back into a jar.
+   *
+   * @returns `{ version: 1, cookies }`, the cookies copied.
+   *
+   * @example Keep a jar as JSON
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar();
+   * jar.setFromResponse(new URL("https://example.com/"), ["sid=42; SameSite=Lax"]);
+   * const text = JSON.stringify(jar);
+   * const again = CookieJar.fromJSON(JSON.parse(text));
+   * assert.deepEqual([...again], [...jar]);
+   * ```
+   */
+  toJSON(): CookieJarData {
+    return { version: 1, cookies: [...this] };
+  }
+
+  /**
+   * A jar from the data {@linkcode CookieJar.prototype.toJSON} gave. A cookie entry that is not
+   * a valid cookie is skipped, and the jar's rules hold for the others as for
+   * {@linkcode CookieJar.load}: expired cookies are dropped, the `__Secure-` and `__Host-`
+   * prefixes are enforced, a domain cookie for a public suffix or an IP address is kept for that
+   * host only, and the caps apply.
+   *
+   * @param data The value of `jar.toJSON()`, or of `JSON.parse(JSON.stringify(jar))`.
+   * @returns A new jar.
+   * @throws {TypeError} When `data` is not an object with `version: 1` and a `cookies` array.
+   *
+   * @example Restore a jar
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = CookieJar.fromJSON({
+   *   version: 1,
+   *   cookies: [{
+   *     name: "sid", value: "42", domain: "example.com", path: "/", expires: null,
+   *     secure: true, httpOnly: true, hostOnly: true, sameSite: "Lax",
+   *   }],
+   * });
+   * assert.equal(jar.cookieHeader(new URL("https://example.com/")), "sid=42");
+   * assert.equal(jar.cookieHeader(new URL("https://www.example.com/")), null);
+   * ```
+   */
+  static fromJSON(data: CookieJarData): CookieJar {
+    const given = data as unknown as { version?: unknown; cookies?: unknown } | null;
+    if (typeof given !== "object" || given === null || !Array.isArray(given.cookies)) {
+      throw new TypeError("Invalid 'data': expected the value of jar.toJSON()");
+    }
+    if (given.version !== 1) {
+      throw new TypeError(`Invalid 'data': version ${clip(String(given.version))} is not 1`);
+    }
+    const jar = new CookieJar();
+    const now = Date.now();
+    for (const entry of given.cookies as unknown[]) {
+      const cookie = cookieFromData(entry);
+      if (cookie !== null) jar.#admit(cookie, now);
+    }
+    return jar;
+  }
+
+  /**
+   * Stores a cookie read from a file or data, under the rules a `Set-Cookie` line meets where
+   * they do not need the request: its name prefix, and no domain cookie for a public suffix or an
+   * IP address (kept for that host only, as the jar keeps such a cookie from that host).
+   */
+  #admit(cookie: Cookie, now: number): void {
+    const domain = cookie.hostOnly ? "" : cookie.domain;
+    if (prefixRuleBroken(cookie.name, cookie.secure, domain, cookie.path) !== null) return;
+    if (domain !== "" && (isIp(domain) || isPublicSuffix(domain.replace(/\.$/, "")))) {
+      cookie.hostOnly = true;
+    }
+    this.#put(cookie, now);
+  }
+
   /** The unexpired cookies in creation order; expired ones met on the way are removed. */
   *#live(now: number): Generator<Cookie> {
     for (const { key, item } of this.#store.values()) {
@@ -556,6 +746,34 @@ function parseUrl(text: string): URL | null {
 /** A cookie's identity in the store: its name, domain and path. */
 function cookieKey(cookie: Cookie): string {
   return JSON.stringify([cookie.name, cookie.domain, cookie.path]);
+}
+
+/** A cookie of {@linkcode CookieJar.fromJSON}'s data, checked field by field; null when invalid. */
+function cookieFromData(entry: unknown): Cookie | null {
+  if (typeof entry !== "object" || entry === null) return null;
+  const { name, value, domain, path, expires, secure, httpOnly, hostOnly, sameSite } =
+    entry as Record<string, unknown>;
+  if (typeof name !== "string" || name === "" || /[=;]/.test(name) || CONTROL.test(name)) {
+    return null;
+  }
+  if (typeof value !== "string" || value.includes(";") || CONTROL.test(value)) return null;
+  if (typeof path !== "string" || !path.startsWith("/") || typeof domain !== "string") return null;
+  if (expires !== null && (typeof expires !== "number" || !Number.isFinite(expires))) return null;
+  if (typeof secure !== "boolean" || typeof httpOnly !== "boolean") return null;
+  if (typeof hostOnly !== "boolean" || !SAME_SITE.has(sameSite)) return null;
+  const canonical = domain === "" ? "" : canonicalDomain(domain);
+  if (canonical === null || (canonical === "" && hostOnly)) return null;
+  return {
+    name,
+    value,
+    domain: canonical,
+    path,
+    expires,
+    secure,
+    httpOnly,
+    hostOnly,
+    sameSite: sameSite as Cookie["sameSite"],
+  };
 }
 
 /** Whether a stored cookie is the one `get()` or `delete()` asks for. */
