@@ -71,6 +71,13 @@ export {
   RequestError,
   type RequestErrorOptions,
   type RequestInfo,
+  SchemaValidationError,
   TimeoutError,
   TooManyRedirectsError,
 } from "./src/errors.ts";
+export type {
+  StandardSchemaIssue,
+  StandardSchemaOutput,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./src/standard_schema.ts";
