@@ -34,6 +34,13 @@
 export { del, del as delete, get, head, patch, post, put, request } from "./src/request.ts";
 export { type Link, Response, type SentRequest, type ServerSentEvent } from "./src/response.ts";
 export { events, type EventsOptions } from "./src/events.ts";
+export {
+  type NextPage,
+  type PageOptions,
+  paginate,
+  type PaginateOptions,
+  type PaginationOptions,
+} from "./src/pages.ts";
 export type {
   Auth,
   FetchLike,

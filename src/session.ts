@@ -25,6 +25,7 @@ import {
   type RequestOptions,
 } from "./options.ts";
 import { type EventsOptions, eventsVia } from "./events.ts";
+import { type PaginateOptions, paginateVia } from "./pages.ts";
 import { send, type SessionContext } from "./request.ts";
 import type { Response, ServerSentEvent } from "./response.ts";
 
@@ -157,6 +158,19 @@ export class Session {
    * @returns The response, after the response hooks.
    */
   request(method: string, url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.#request(method, url, options, null);
+  }
+
+  /**
+   * {@linkcode Session.request}, and for a session without a base URL, the one origin its own
+   * credentials may go to (a paginated walk's first page's), or null for any.
+   */
+  #request(
+    method: string,
+    url: string | URL,
+    options: RequestOptions | undefined,
+    origin: string | null,
+  ): Promise<Response> {
     let target: string | URL;
     let own: RequestOptions;
     let merged: RequestOptions;
@@ -171,7 +185,7 @@ export class Session {
       target = this.#resolve(url, typeof method === "string" ? method.toUpperCase() : "");
       own = ownOptions(options ?? {});
       merged = this.#merge(own);
-      context = this.#context(merged);
+      context = this.#context(merged, origin);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -179,7 +193,7 @@ export class Session {
     if (this.hooks.response.length === 0) return first;
     return this.#responseHooks(first, async () => {
       const again = this.#merge(own);
-      return await send(method, target, again, this.#context(again));
+      return await send(method, target, again, this.#context(again, origin));
     });
   }
 
@@ -241,6 +255,58 @@ export class Session {
     return eventsVia((method, target, own) => this.request(method, target, own), url, options);
   }
 
+  /**
+   * The items of every page of a paginated resource, sent with the session's defaults, cookies
+   * and hooks, as `paginate()` walks them. A next page is held to the session's `base_url` as a
+   * path is (under it, or an absolute URL that `allow_absolute_urls: false` refuses), and the
+   * session's credentials go to no other origin than the base URL's (without one: the first
+   * page's).
+   *
+   * @typeParam Item The type of the items: the output of `pagination.schema` when given.
+   * @param url An absolute http(s) URL, or a path joined to `base_url`: the first page.
+   * @param options Request options, plus `method` and `pagination`.
+   * @returns An async iterable of the items; leaving the loop sends no further request.
+   *
+   * @example Walk the pages of an API
+   * ```ts
+   * import { Session } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const fetch = (req: Request) => {
+   *   const page = Number(new URL(req.url).searchParams.get("page") ?? 1);
+   *   const link = page < 2 ? { link: '</v1/items?page=2>; rel="next"' } : undefined;
+   *   return Response.json([page * 10, page * 10 + 1], { headers: link });
+   * };
+   * await using session = new Session({ base_url: "http://api.test/v1/", fetch });
+   * const items: unknown[] = [];
+   * for await (const item of session.paginate("items")) items.push(item);
+   * assert.deepEqual(items, [10, 11, 20, 21]);
+   * ```
+   */
+  paginate<Item = unknown>(
+    url: string | URL,
+    options?: PaginateOptions<Item>,
+  ): AsyncGenerator<Item, void, undefined> {
+    const resolve = (target: string | URL) => {
+      try {
+        return new URL(String(this.#resolve(target, "GET")));
+      } catch {
+        return null; // the request refuses it the same way, with its error
+      }
+    };
+    const send = (
+      method: string,
+      target: string | URL,
+      own: RequestOptions,
+      origin: string | null,
+    ) => this.#request(method, target, own, origin);
+    return paginateVia(send, url, options, { resolve, base: this.#base ?? null }) as AsyncGenerator<
+      Item,
+      void,
+      undefined
+    >;
+  }
+
   /** Releases the session's runtime clients (TLS and proxy); the session stays usable. */
   close(): void {
     this.#transport?.close();
@@ -300,7 +366,7 @@ export class Session {
     return merged;
   }
 
-  #context(merged: RequestOptions): SessionContext {
+  #context(merged: RequestOptions, origin: string | null): SessionContext {
     const own = TRANSPORT_KEYS.some((key) => merged[key] !== undefined);
     if (own && TRANSPORT_KEYS.every((key) => merged[key] === this.#defaults[key])) {
       // The session's own TLS/proxy settings: one transport, reused across requests.
@@ -314,7 +380,7 @@ export class Session {
     return {
       headers: this.headers,
       auth: checkAuth(this.auth),
-      credentialOrigin: this.#base?.origin ?? null,
+      credentialOrigin: this.#base?.origin ?? origin,
       jar: this.cookies,
       requestHooks: this.hooks.request,
       transport: this.#transport ?? null,
