@@ -3,6 +3,7 @@
 // request already sent, and the credentials a page on another origin must not get.
 
 import { clip } from "./_clip.ts";
+import { isCredential } from "./_credentials.ts";
 import { appendParams, parseTarget, redactUrl } from "./_url.ts";
 import { checkSchema } from "./_validate.ts";
 import { InvalidURLError } from "./errors.ts";
@@ -18,7 +19,6 @@ import type { Response } from "./response.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 
 const PAGINATION_KEYS = new Set(["items", "next", "max_pages", "max_items", "delay", "schema"]);
-const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie"];
 /** The options `next` may return that merge entry by entry into the previous request's. */
 const MERGED = ["params", "headers", "json", "data"] as const;
 const DEFAULT_MAX_PAGES = 1000;
@@ -261,9 +261,11 @@ function identity(value: object): number {
  */
 export function withoutCredentials(options: RequestOptions, sensitive: string[]): RequestOptions {
   const { auth: _auth, cookies: _cookies, ...rest } = options;
-  const names = [...CREDENTIAL_HEADERS, ...sensitive];
   if (rest.headers !== undefined && rest.headers !== null) {
-    rest.headers = filterHeaders(rest.headers, (name) => !names.includes(name.toLowerCase()));
+    rest.headers = filterHeaders(
+      rest.headers,
+      (name) => !isCredential(name.toLowerCase(), sensitive),
+    );
   }
   return rest;
 }

@@ -17,6 +17,7 @@ import {
   withoutCredentials,
 } from "./_pages.ts";
 import { clip } from "./_clip.ts";
+import { sleep } from "./_sleep.ts";
 import { validate } from "./_validate.ts";
 import { HTTPError } from "./errors.ts";
 import type { RequestOptions } from "./options.ts";
@@ -196,11 +197,13 @@ export async function* paginateVia(
   let yielded = 0;
   for (let number = 1; page !== null && number <= plan.maxPages; number++) {
     if (yielded >= plan.maxItems) return;
-    if (number > 1) await pause(plan.delayMs, plan.signal);
+    if (number > 1 && plan.delayMs > 0) await sleep(plan.delayMs, plan.signal);
     if (!firstTime(sent, requestKey(page))) return;
     const response = await sendPage(send, page, number, plan, origin, scope.base);
-    for (const arrived of arrivedAt(response)) {
-      firstTime(sent, requestKey({ ...page, url: arrived }));
+    // Where it was asked for and came from (after redirects): URLs with their params in them.
+    const bare = { ...page.options, params: undefined };
+    for (const url of arrivedAt(response)) {
+      firstTime(sent, requestKey({ ...page, url, options: bare }));
     }
     const items: unknown[] = [];
     for await (const raw of await pageItems(plan, response)) {
@@ -284,23 +287,6 @@ async function pageItems(
     return items as Iterable<unknown> | AsyncIterable<unknown>;
   }
   throw new TypeError("Invalid result of 'pagination.items': expected an iterable of items");
-}
-
-/** Waits `ms` before the next page; the signal's reason when it aborts first. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** The first page's URL, or null for text the request will refuse. */

@@ -47,6 +47,7 @@ const routes: Record<string, (url: URL, body: string) => Response> = {
     return Response.json({ data: [cursor, cursor + 1], next });
   },
   "/self": () => Response.json(["self"], { headers: { link: '</self>; rel="next"' } }),
+  "/to-self": () => new Response(null, { status: 302, headers: { location: "/self" } }),
   "/loop-a": () => Response.json(["a"], { headers: { link: '</loop-b>; rel="next"' } }),
   "/loop-b": () =>
     Response.json(["b"], { headers: { link: `<${api.url}/loop-a#again>; rel="next"` } }),
@@ -262,6 +263,11 @@ test("next() returning options merges them: a cursor in a POST body, a method an
 test("a request already sent in the walk ends it: a self-referencing or cycling Link cannot loop", async () => {
   assert.deepEqual(await collect(requests.paginate(`${api.url}/self`)), ["self"]);
   assert.deepEqual(lines(), ["GET /self"]);
+  seen.length = 0;
+  // A page reached by a redirect counts as sent too.
+  seen.length = 0;
+  assert.deepEqual(await collect(requests.paginate(`${api.url}/to-self`)), ["self"]);
+  assert.deepEqual(lines(), ["GET /to-self", "GET /self"]);
   seen.length = 0;
   // a -> b -> a again (absolute, with a fragment): two requests.
   assert.deepEqual(await collect(requests.paginate(`${api.url}/loop-a`)), ["a", "b"]);
