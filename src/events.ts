@@ -28,6 +28,15 @@ import type { Response, ServerSentEvent } from "./response.ts";
 /** The longest delay timers take (2^31 - 1 ms); a longer wait is taken in steps. */
 const MAX_DELAY = 2 ** 31 - 1;
 const DEFAULT_DELAY_MS = 3000;
+/**
+ * The floor under every reconnection wait. Firefox's EventSource clamps `retry` to 500 ms (Chrome
+ * does not clamp): a stream that says `retry: 0` gets at most two connections a second from it.
+ */
+const DEFAULT_MIN_DELAY_MS = 500;
+/** The back-off stops growing at this many times the floor (30 s by default). */
+const CAP_FLOORS = 60;
+/** A connection open for less than this many times the floor (5 s by default) ended quickly. */
+const QUICK_FLOORS = 10;
 const DEFAULT_MAX_RECONNECTS = 5;
 /** A timer may fire a little before its time: a TimeoutError this close to the end is its. */
 const DEADLINE_SLACK_MS = 5;
@@ -40,6 +49,15 @@ export interface EventsOptions extends RequestOptions {
    * @default 3
    */
   reconnect_delay?: number;
+  /**
+   * The shortest wait before reconnecting, in seconds: a stream's `retry` or `reconnect_delay`
+   * below it is raised to it. It also sets the back-off (see {@linkcode events}): a connection
+   * open for less than 10 times it ended quickly, and the back-off stops at 60 times it (or at
+   * the stream's `retry`, when that is longer). Lower it only for a server you trust (a test
+   * server, say); raise it to be gentler.
+   * @default 0.5
+   */
+  min_reconnect_delay?: number;
   /**
    * How many reconnections in a row may fail before the iteration ends with the last failure's
    * error. A connection fails when it cannot be made, or ends (or breaks) before delivering an
@@ -55,6 +73,8 @@ interface Plan {
   options: RequestOptions;
   headers: HeaderInput | undefined;
   delayMs: number;
+  /** The floor under every wait (`min_reconnect_delay`). */
+  floorMs: number;
   maxReconnects: number;
   totalMs: number | null;
   signal: AbortSignal | undefined;
@@ -87,20 +107,32 @@ interface Outcome {
  *
  * When a connection drops (the body ends, or breaks with a `ConnectionError`, or a read waits
  * longer than `timeout`), it waits the stream's `retry` time, or `reconnect_delay`, and connects
- * again with `Last-Event-ID` set to the last event ID (none while it is `""`; a `Last-Event-ID`
- * in `headers` is the one to start from). A 204 ends the iteration; a status other than 2xx ends
- * it with an `HTTPError`, and a Content-Type other than `text/event-stream` with a
- * `RequestError`, both carrying the response. After `max_reconnects` failed reconnections in a
- * row it ends with the last failure's error. `total_timeout` bounds the whole iteration,
- * reconnections and waits included (a `TimeoutError`); `signal` aborts it at any point, the wait
- * included, with the signal's reason. Leaving the loop (`break`, `return`, a throw) closes the
- * connection.
+ * again with `Last-Event-ID` set to the last event ID, encoded as UTF-8 (none while it is `""`;
+ * a `Last-Event-ID` in `headers` is the one to start from). A 204 ends the iteration; a status
+ * other than 2xx ends it with an `HTTPError`, and a Content-Type other than `text/event-stream`
+ * with a `RequestError`, both carrying the response. After `max_reconnects` failed
+ * reconnections in a row it ends with the last failure's error. `total_timeout` bounds the whole
+ * iteration, reconnections and waits included (a `TimeoutError`); `signal` aborts it at any
+ * point, the wait included, with the signal's reason. Leaving the loop (`break`, `return`, a
+ * throw) closes the connection.
+ *
+ * Reconnections are bounded so that no stream can make it hammer a server: a wait is never
+ * shorter than `min_reconnect_delay` (0.5 s, the floor Firefox's `EventSource` puts under
+ * `retry`), and it backs off when connections keep ending quickly. A connection open for less
+ * than 10 times that floor (5 s) ended quickly, whether or not it delivered events (one that
+ * could not be made counts too); from the second such connection in a row, each wait doubles,
+ * up to 60 times the floor (30 s) or the stream's `retry` when that is longer, and is drawn at
+ * random from the upper half of that (never below the plain wait), so that clients dropped
+ * together do not return together. A connection that stays open longer brings the wait back to
+ * the stream's `retry`. A server that sends `retry: 0` and one event, then closes, thus sees its
+ * second connection 0.5 s after the first, then waits of up to 1, 2, 4 ... s, and in the end one
+ * connection every 15 to 30 s.
  *
  * Nothing is sent until the iteration starts; misuse of an option is a `TypeError` there.
  *
  * @param url An absolute `http://` or `https://` URL.
  * @param options The request options (sent on every connection; `stream` is always true), and
- * `reconnect_delay` and `max_reconnects`.
+ * `reconnect_delay`, `min_reconnect_delay` and `max_reconnects`.
  * @returns An async iterable of {@linkcode ServerSentEvent}s.
  *
  * @example Follow a feed
@@ -146,7 +178,10 @@ export async function* eventsVia(
     info: { method: "GET", url: redactUrl(String(url)) },
     deadline: plan.totalMs === null ? null : performance.now() + plan.totalMs,
   };
-  for (let reconnects = 0;;) {
+  // `reconnects` counts failures in a row (for max_reconnects); `quick` counts connections in a
+  // row that ended quickly, events or not (for the back-off).
+  for (let reconnects = 0, quick = 0;;) {
+    const started = performance.now();
     const outcome = yield* connection(send, url, plan, source);
     if (outcome.done) return;
     if (outcome.delivered) reconnects = 0;
@@ -155,8 +190,23 @@ export async function* eventsVia(
       return;
     }
     reconnects++;
-    await pause(source.retry ?? plan.delayMs, plan, source);
+    quick = performance.now() - started < plan.floorMs * QUICK_FLOORS ? quick + 1 : 0;
+    await pause(reconnectDelay(plan, source, quick), plan, source);
   }
+}
+
+/**
+ * How long to wait before the next connection, after `quick` connections in a row ended
+ * quickly: the stream's `retry` (else `reconnect_delay`), no less than the floor; from the
+ * second quick connection on, twice as long each time up to the cap, drawn at random from the
+ * upper half of that (clients dropped together do not come back together), never below the
+ * base wait.
+ */
+function reconnectDelay(plan: Plan, source: Source, quick: number): number {
+  const base = Math.max(source.retry ?? plan.delayMs, plan.floorMs);
+  if (quick < 2) return base;
+  const full = Math.min(base * 2 ** (quick - 1), Math.max(base, plan.floorMs * CAP_FLOORS));
+  return Math.max(base, full / 2 + Math.random() * full / 2);
 }
 
 /** Checks the options once and splits off what is not a request option. */
@@ -165,29 +215,47 @@ function prepare(options: EventsOptions | undefined): Plan {
   if (typeof options !== "object") {
     throw new TypeError("Invalid 'options': expected an object of request options");
   }
-  const { reconnect_delay, max_reconnects, total_timeout, headers, stream, ...rest } = ownOptions(
-    options,
-  );
+  const {
+    reconnect_delay,
+    min_reconnect_delay,
+    max_reconnects,
+    total_timeout,
+    headers,
+    stream,
+    ...rest
+  } = ownOptions(options);
   if (stream !== undefined && stream !== null && stream !== true) {
     throw new TypeError("Invalid 'stream': events() always streams the body; leave it out");
-  }
-  let delayMs = DEFAULT_DELAY_MS;
-  if (reconnect_delay !== undefined && reconnect_delay !== null) {
-    if (
-      typeof reconnect_delay !== "number" || !(reconnect_delay >= 0) || reconnect_delay === Infinity
-    ) {
-      throw new TypeError("Invalid 'reconnect_delay': expected a number of seconds of 0 or more");
-    }
-    delayMs = reconnect_delay * 1000;
   }
   return {
     options: rest,
     headers: headers ?? undefined,
-    delayMs,
+    delayMs: milliseconds(reconnect_delay, "reconnect_delay", DEFAULT_DELAY_MS, "of 0 or more"),
+    floorMs: milliseconds(
+      min_reconnect_delay,
+      "min_reconnect_delay",
+      DEFAULT_MIN_DELAY_MS,
+      "above 0",
+    ),
     maxReconnects: count(max_reconnects, "max_reconnects", DEFAULT_MAX_RECONNECTS),
     totalMs: totalMs(total_timeout),
     signal: checkSignal(rest.signal),
   };
+}
+
+/** A delay option given in seconds, in milliseconds (`fallback` when absent). */
+function milliseconds(
+  value: unknown,
+  name: string,
+  fallback: number,
+  range: "of 0 or more" | "above 0",
+): number {
+  if (value === undefined || value === null) return fallback;
+  const inRange = range === "above 0" ? value as number > 0 : value as number >= 0;
+  if (typeof value !== "number" || !inRange || value === Infinity) {
+    throw new TypeError(`Invalid '${name}': expected a number of seconds ${range}`);
+  }
+  return value * 1000;
 }
 
 /** One connection: its events, then how it ended. Leaving early closes it. */
@@ -335,6 +403,21 @@ function pause(ms: number, plan: Plan, source: Source): Promise<void> {
 }
 
 const LAST_EVENT_ID = "last-event-id";
+const encoder = new TextEncoder();
+// deno-lint-ignore no-control-regex -- the whole ASCII range is the point
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * `text` encoded as UTF-8, a character per byte: the WHATWG standard sends `Last-Event-ID`
+ * "encoded as UTF-8", while a header value of Latin-1 characters goes out a byte per character
+ * (`é` as the byte E9).
+ */
+function utf8(text: string): string {
+  if (ASCII.test(text)) return text;
+  let out = "";
+  for (const byte of encoder.encode(text)) out += String.fromCharCode(byte);
+  return out;
+}
 type HeaderRecord = Record<string, string | number | boolean | null | undefined>;
 
 /** The `Last-Event-ID` the caller's headers start from, or `""`. */
@@ -360,7 +443,8 @@ function isNamed(pair: unknown, name: string): boolean {
  * `Cache-Control` added where absent and `Last-Event-ID` set to the event source's, or removed
  * while it is `""`.
  */
-function streamHeaders(input: HeaderInput | undefined, lastEventId: string): HeaderInput {
+function streamHeaders(input: HeaderInput | undefined, id: string): HeaderInput {
+  const lastEventId = utf8(id);
   const defaults: [string, string][] = [["accept", "text/event-stream"], [
     "cache-control",
     "no-cache",

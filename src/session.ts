@@ -260,7 +260,8 @@ export class Session {
    * and hooks, as `events()` does.
    *
    * @param url An absolute http(s) URL, or a path joined to `base_url`.
-   * @param options Request options, plus `reconnect_delay` and `max_reconnects`.
+   * @param options Request options, plus `reconnect_delay`, `min_reconnect_delay` and
+   * `max_reconnects`.
    * @returns An async iterable of the events; leaving the loop closes the connection.
    */
   events(
