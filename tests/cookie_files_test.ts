@@ -364,15 +364,17 @@ test("curl -b reads a file the jar saved: the same cookies sent, paths and expir
     "session=s1; Path=/; HttpOnly",
     "api=a1; Path=/api; Max-Age=3600",
     "gone=x; Path=/; Max-Age=1",
+    "lsec=l1; Path=/; Secure; Max-Age=600",
   ], Date.now() - 5000);
   jar.set("other", "o1", { domain: "elsewhere.test" });
   jar.setFromResponse(new URL("https://secure.test/"), ["sec=s2; Secure; Max-Age=600"]);
   await jar.save(path);
   const sent = (route: string) => run("curl", ["-s", "-b", path, `${server.url}${route}`]);
-  // Both send the longest path first, and only this host's cookies.
+  // Both send the longest path first, only this host's cookies, and take a loopback http URL as
+  // secure.
   assert.equal(await sent("/api/x"), jar.cookieHeader(new URL("/api/x", origin)));
-  assert.equal(await sent("/api/x"), "api=a1; session=s1");
-  assert.equal(await sent("/"), "session=s1");
+  assert.equal(await sent("/api/x"), "api=a1; session=s1; lsec=l1");
+  assert.equal(await sent("/"), "session=s1; lsec=l1");
   // curl -c writes back what it read: every field as the jar wrote it.
   const out = fresh();
   await run("curl", ["-s", "-b", path, "-c", out, `${server.url}/`]);
