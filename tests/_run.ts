@@ -5,7 +5,8 @@
 // Starts a real httpbin on loopback for the interop tests when one can be had and HTTPBIN_URL
 // is not set; without it those tests say loudly that they skipped. Node 24+ is the one on PATH
 // or the `node` package from the npm registry; the browser test installs playwright-core into
-// tests/browser/deps/node_modules when it is missing and needs Debian's chromium.
+// tests/browser/deps/node_modules when it is missing and needs Debian's chromium. The dev-only
+// packages of tests/deps (Zod, Valibot) are installed the same way.
 
 const root = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -140,16 +141,24 @@ async function nodeTally(node: string): Promise<Tally> {
   };
 }
 
+/**
+ * Installs the dev-only npm packages of `dir` (its package-lock.json) when they are missing;
+ * null when they are there, else why not.
+ */
+async function npmDeps(dir: string): Promise<string | null> {
+  try {
+    Deno.statSync(`${root}${dir}/node_modules/.package-lock.json`);
+    return null;
+  } catch {
+    const args = ["ci", "--prefix", dir, "--no-audit", "--no-fund"];
+    return (await run("npm", args, env)).code === 0 ? null : `'npm ${args.join(" ")}' failed`;
+  }
+}
+
 /** The browser test, after installing its dev-only npm packages when they are missing. */
 async function browserTally(node: string): Promise<Tally> {
-  try {
-    Deno.statSync(`${root}tests/browser/deps/node_modules/playwright-core/package.json`);
-  } catch {
-    const args = ["ci", "--prefix", "tests/browser/deps", "--no-audit", "--no-fund"];
-    if ((await run("npm", args, env)).code !== 0) {
-      return missing("browser", "'npm ci --prefix tests/browser/deps' failed");
-    }
-  }
+  const why = await npmDeps("tests/browser/deps");
+  if (why !== null) return missing("browser", why);
   const { code, text } = await run(node, ["tests/browser/run.ts"], {
     ...env,
     DENO: Deno.execPath(),
@@ -178,6 +187,9 @@ if (!Deno.env.get("HTTPBIN_URL") && only !== "browser") {
 }
 
 const tallies: Tally[] = [];
+// Zod and Valibot for the validation tests, on every runtime.
+const depsMissing = only === "browser" ? null : await npmDeps("tests/deps");
+if (depsMissing !== null) console.log(`tests/deps: ${depsMissing}`);
 try {
   if (only === undefined || only === "deno") {
     const { code, text } = await run(
