@@ -704,6 +704,26 @@ export class Response {
     return `<Response [${this.status_code}]>`;
   }
 
+  /**
+   * How Deno.inspect and console.log in Deno show a response: as toString(). Every `history`
+   * entry holds its own history, so printing them all would take minutes for a redirect loop.
+   *
+   * @returns The same as toString().
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /**
+   * How node:util inspect, Bun.inspect and console.log in Node and Bun show a response: as
+   * toString().
+   *
+   * @returns The same as toString().
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
   /** The error for line `number` of the body, `line`, that is not JSON. */
   #lineError(line: string, number: number, cause: unknown): JSONDecodeError {
     const type = this.#header("content-type") ?? "none";

@@ -152,6 +152,8 @@ export function replaceCookies(jar: CookieJar, cookies: Iterable<Cookie>): void 
  */
 export class CookieJar implements Iterable<Cookie> {
   /** Keyed by name, domain and path; insertion order is creation order. */
+  /** Cookie headers built lately, by URL, with the store version and expiry they hold for. */
+  #headers = new Map<string, { header: string | null; until: number; version: number }>();
   #store: CookieStore = new CookieStore({
     perSite: MAX_PER_SITE,
     total: MAX_COOKIES,
@@ -172,9 +174,6 @@ export class CookieJar implements Iterable<Cookie> {
    * assert.equal(jar.cookieHeader(new URL("http://any.example/")), "token=t1");
    * ```
    */
-  /** Cookie headers built lately, by URL, with the store version and expiry they hold for. */
-  #headers = new Map<string, { header: string | null; until: number; version: number }>();
-
   constructor(init?: Record<string, string>) {
     stores.set(this, this.#store);
     if (init !== undefined) {
