@@ -156,7 +156,7 @@ const checks = {
     const r = await requests.get(`${HTTPBIN}/stream/4`, { stream: true });
     const ids: number[] = [];
     for await (const line of r.iter_lines()) ids.push((JSON.parse(line) as { id: number }).id);
-    // The runner's /lines sends "alpha" and holds the rest back for 300 ms.
+    // The runner's /lines sends "alpha" and holds the rest back for 500 ms.
     const held = await requests.get(`${SIDE}/lines`, { stream: true });
     const lines: [string, number][] = [];
     const t0 = Date.now();
