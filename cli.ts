@@ -19,6 +19,45 @@
  * interrupted (Ctrl-C). A download that fails or is interrupted removes its partial file and
  * says so on stderr.
  *
+ * Run as a program from Deno, against a server on the loopback (Bun and Node run `cli.ts`
+ * directly):
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createServer } from "node:http";
+ * import type { AddressInfo } from "node:net";
+ *
+ * // A local server that says what it received.
+ * const server = createServer((req, res) => {
+ *   let body = "";
+ *   req.on("data", (chunk) => body += chunk).on("end", () => {
+ *     res.writeHead(req.url === "/missing" ? 404 : 200, { "content-type": "application/json" });
+ *     res.end(JSON.stringify({ method: req.method, url: req.url, body }));
+ *   });
+ * });
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as AddressInfo;
+ *
+ * // `deno run -A jsr:@requests/requests/cli ARGS`, resolved as this script resolves it.
+ * const cli = (...args: string[]) =>
+ *   new Deno.Command(Deno.execPath(), {
+ *     args: ["run", "-A", import.meta.resolve("@requests/requests/cli"), ...args],
+ *   }).output();
+ *
+ * const posted = await cli(`127.0.0.1:${port}/items`, "page==2", "name=cam", "count:=3");
+ * assert.equal(posted.code, 0);
+ * assert.deepEqual(JSON.parse(new TextDecoder().decode(posted.stdout)), {
+ *   method: "POST",
+ *   url: "/items?page=2",
+ *   body: '{"name":"cam","count":3}',
+ * });
+ *
+ * const missing = await cli(`127.0.0.1:${port}/missing`);
+ * assert.equal(missing.code, 4); // a 4xx response; the body is still printed
+ * assert.equal(JSON.parse(new TextDecoder().decode(missing.stdout)).url, "/missing");
+ * server.close();
+ * ```
+ *
  * @module
  */
 
@@ -28,6 +67,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type CliRequest, parseArgs, UsageError } from "./src/cli/_args.ts";
 import { createOutput, FileError, localPath, openUpload } from "./src/cli/_files.ts";
 import { formatBytes, formatEventLine, formatJson, ProgressBar } from "./src/cli/_output.ts";
+import { isCredential } from "./src/_credentials.ts";
 import { appendParams, redactUrl } from "./src/_url.ts";
 import { RequestError } from "./src/errors.ts";
 import type { FetchLike, RequestOptions } from "./src/options.ts";
@@ -103,7 +143,11 @@ read, 130 when interrupted (Ctrl-C). NO_COLOR turns colors off.
 `;
 
 const encoder = new TextEncoder();
-const SECRET_HEADER = /authorization|cookie|token|secret|password|api-?key/i;
+/**
+ * Header names the command line takes for secrets besides the credential table's: given to the
+ * request as `sensitive_headers`, so they are masked in `-v` output and dropped across origins.
+ */
+const SECRET_NAME = /token|secret|password|api-?key/i;
 const EVENT_STREAM = /^\s*text\/event-stream\b/i;
 const JSON_LINES =
   /^\s*application\/(?:x-)?(?:ndjson|jsonl|jsonlines|json-lines|json-stream|stream\+json)\b/i;
@@ -189,6 +233,7 @@ async function requestOptions(run: Run): Promise<RequestOptions> {
     options.data = await openUpload(localPath(req.body.path, run.env, OWN_DIR));
   }
   options.headers = headers;
+  options.sensitive_headers = [...headers.keys()].filter((name) => SECRET_NAME.test(name));
   if (req.timeout !== undefined) options.timeout = req.timeout;
   if (req.auth !== undefined) options.auth = req.auth;
   if (run.fetch !== undefined) options.fetch = run.fetch;
@@ -208,8 +253,9 @@ function requestLines(req: CliRequest, options: RequestOptions): string {
   const url = new URL(req.url);
   if (req.params.length > 0) appendParams(url, req.params);
   let text = `> ${req.method} ${redactUrl(url)}\n`;
+  const sensitive = options.sensitive_headers ?? [];
   for (const [name, value] of options.headers as Headers) {
-    text += `> ${name}: ${SECRET_HEADER.test(name) ? "***" : value}\n`;
+    text += `> ${name}: ${isCredential(name, sensitive) ? "***" : value}\n`;
   }
   if (req.auth !== undefined || url.username !== "") text += "> authorization: Basic ***\n";
   return text;
@@ -218,9 +264,7 @@ function requestLines(req: CliRequest, options: RequestOptions): string {
 /** `-v`: what a redirect hop sent, as the response records it (credentials already masked). */
 function sentLines(sent: SentRequest): string {
   let text = `> ${sent.method} ${sent.url}\n`;
-  for (const [name, value] of Object.entries(sent.headers)) {
-    text += `> ${name}: ${SECRET_HEADER.test(name) ? "***" : value}\n`;
-  }
+  for (const [name, value] of Object.entries(sent.headers)) text += `> ${name}: ${value}\n`;
   return text;
 }
 

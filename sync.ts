@@ -10,17 +10,36 @@
  * Because the calling thread is blocked, a server in the same thread can never answer: use a
  * server in another process or thread.
  *
- * ```ts ignore
+ * ```ts
  * import * as requests from "@requests/requests/sync";
+ * import assert from "node:assert/strict";
+ * import { Worker } from "node:worker_threads";
  *
- * const r = requests.get("http://127.0.0.1:8000/get"); // blocks until the body has arrived
- * console.log(r.status_code, r.reason, r.json());
- * requests.post("http://127.0.0.1:8000/post", { json: { id: 1 } }).raise_for_status();
+ * // The call blocks this thread, so the server runs in another one: it answers with the method,
+ * // the path and the cookies it got, and sets a cookie at /login.
+ * const server = new Worker(
+ *   `require("node:http").createServer((req, res) => {
+ *     if (req.url === "/login") res.setHeader("set-cookie", "sid=7; Path=/");
+ *     res.end([req.method, req.url, req.headers.cookie ?? ""].join(" "));
+ *   }).listen(0, "127.0.0.1", function () {
+ *     require("node:worker_threads").parentPort.postMessage(this.address().port);
+ *   });`,
+ *   { eval: true },
+ * );
+ * const port = await new Promise((resolve) => server.once("message", resolve));
  *
- * using session = new requests.Session({ base_url: "http://127.0.0.1:8000/" });
- * session.post("login", { data: { user: "me", password: "secret" } }); // keeps the cookie
- * session.auth = new requests.HTTPDigestAuth("me", "secret");
- * session.get("private").raise_for_status();
+ * const base = `http://127.0.0.1:${port}/`;
+ * const r = requests.get(`${base}get`); // blocks until the body has arrived
+ * assert.equal(r.status_code, 200);
+ * assert.equal(r.content, "GET /get ");
+ * requests.post(`${base}post`, { json: { id: 1 } }).raise_for_status();
+ *
+ * {
+ *   using session = new requests.Session({ base_url: base, headers: { "X-Source": "openmv" } });
+ *   session.post("login", { data: { user: "me", password: "secret" } }); // keeps the cookie
+ *   assert.equal(session.get("private").raise_for_status().content, "GET /private sid=7");
+ * }
+ * await server.terminate();
  * ```
  *
  * A `Session` lives in the worker (its cookie jar and connections); its `headers`, `auth`,
@@ -130,11 +149,28 @@ export function request(
  * @returns The response; its `content` is `""`.
  *
  * @example Check a resource without downloading it
- * ```ts ignore
+ * ```ts
  * import * as requests from "@requests/requests/sync";
+ * import assert from "node:assert/strict";
+ * import { Worker } from "node:worker_threads";
  *
- * const r = requests.head("http://127.0.0.1:8000/big.bin");
- * console.log(r.status_code, r.content === "");
+ * // The call blocks this thread, so the server runs in another one; it answers with what it got.
+ * const server = new Worker(
+ *   `require("node:http").createServer((req, res) => {
+ *     let body = "";
+ *     req.on("data", (chunk) => body += chunk);
+ *     req.on("end", () => res.end([req.method, req.url, body].join(" ")));
+ *   }).listen(0, "127.0.0.1", function () {
+ *     require("node:worker_threads").parentPort.postMessage(this.address().port);
+ *   });`,
+ *   { eval: true },
+ * );
+ * const port = await new Promise((resolve) => server.once("message", resolve));
+ *
+ * const r = requests.head(`http://127.0.0.1:${port}/big.bin`);
+ * assert.equal(r.status_code, 200);
+ * assert.equal(r.content, "");
+ * await server.terminate();
  * ```
  */
 export function head(url: string | URL, options?: SyncRequestOptions): Response {
@@ -149,11 +185,29 @@ export function head(url: string | URL, options?: SyncRequestOptions): Response 
  * @returns The response.
  *
  * @example GET a JSON resource
- * ```ts ignore
+ * ```ts
  * import * as requests from "@requests/requests/sync";
+ * import assert from "node:assert/strict";
+ * import { Worker } from "node:worker_threads";
  *
- * const r = requests.get("http://127.0.0.1:8000/get", { params: { q: "fox" }, timeout: 5 });
- * console.log(r.status_code, r.reason, r.json());
+ * // The call blocks this thread, so the server runs in another one; it answers with what it got.
+ * const server = new Worker(
+ *   `require("node:http").createServer((req, res) => {
+ *     let body = "";
+ *     req.on("data", (chunk) => body += chunk);
+ *     req.on("end", () => res.end([req.method, req.url, body].join(" ")));
+ *   }).listen(0, "127.0.0.1", function () {
+ *     require("node:worker_threads").parentPort.postMessage(this.address().port);
+ *   });`,
+ *   { eval: true },
+ * );
+ * const port = await new Promise((resolve) => server.once("message", resolve));
+ *
+ * const r = requests.get(`http://127.0.0.1:${port}/get`, { params: { q: "fox" }, timeout: 5 });
+ * assert.equal(r.status_code, 200);
+ * assert.equal(r.reason, "OK");
+ * assert.equal(r.content, "GET /get?q=fox ");
+ * await server.terminate();
  * ```
  */
 export function get(url: string | URL, options?: SyncRequestOptions): Response {
@@ -168,11 +222,28 @@ export function get(url: string | URL, options?: SyncRequestOptions): Response {
  * @returns The response.
  *
  * @example POST JSON
- * ```ts ignore
+ * ```ts
  * import * as requests from "@requests/requests/sync";
+ * import assert from "node:assert/strict";
+ * import { Worker } from "node:worker_threads";
  *
- * const r = requests.post("http://127.0.0.1:8000/post", { json: { id: 1, value: 42 } });
+ * // The call blocks this thread, so the server runs in another one; it answers with what it got.
+ * const server = new Worker(
+ *   `require("node:http").createServer((req, res) => {
+ *     let body = "";
+ *     req.on("data", (chunk) => body += chunk);
+ *     req.on("end", () => res.end([req.method, req.url, body].join(" ")));
+ *   }).listen(0, "127.0.0.1", function () {
+ *     require("node:worker_threads").parentPort.postMessage(this.address().port);
+ *   });`,
+ *   { eval: true },
+ * );
+ * const port = await new Promise((resolve) => server.once("message", resolve));
+ *
+ * const r = requests.post(`http://127.0.0.1:${port}/post`, { json: { id: 1, value: 42 } });
  * r.raise_for_status();
+ * assert.equal(r.content, 'POST /post {"id":1,"value":42}');
+ * await server.terminate();
  * ```
  */
 export function post(url: string | URL, options?: SyncRequestOptions): Response {
@@ -187,10 +258,27 @@ export function post(url: string | URL, options?: SyncRequestOptions): Response 
  * @returns The response.
  *
  * @example Replace a resource
- * ```ts ignore
+ * ```ts
  * import * as requests from "@requests/requests/sync";
+ * import assert from "node:assert/strict";
+ * import { Worker } from "node:worker_threads";
  *
- * requests.put("http://127.0.0.1:8000/items/1", { data: "new" }).raise_for_status();
+ * // The call blocks this thread, so the server runs in another one; it answers with what it got.
+ * const server = new Worker(
+ *   `require("node:http").createServer((req, res) => {
+ *     let body = "";
+ *     req.on("data", (chunk) => body += chunk);
+ *     req.on("end", () => res.end([req.method, req.url, body].join(" ")));
+ *   }).listen(0, "127.0.0.1", function () {
+ *     require("node:worker_threads").parentPort.postMessage(this.address().port);
+ *   });`,
+ *   { eval: true },
+ * );
+ * const port = await new Promise((resolve) => server.once("message", resolve));
+ *
+ * const r = requests.put(`http://127.0.0.1:${port}/items/1`, { data: "new" }).raise_for_status();
+ * assert.equal(r.content, "PUT /items/1 new");
+ * await server.terminate();
  * ```
  */
 export function put(url: string | URL, options?: SyncRequestOptions): Response {
@@ -205,10 +293,28 @@ export function put(url: string | URL, options?: SyncRequestOptions): Response {
  * @returns The response.
  *
  * @example Change part of a resource
- * ```ts ignore
+ * ```ts
  * import * as requests from "@requests/requests/sync";
+ * import assert from "node:assert/strict";
+ * import { Worker } from "node:worker_threads";
  *
- * requests.patch("http://127.0.0.1:8000/items/1", { json: { a: 1 } }).raise_for_status();
+ * // The call blocks this thread, so the server runs in another one; it answers with what it got.
+ * const server = new Worker(
+ *   `require("node:http").createServer((req, res) => {
+ *     let body = "";
+ *     req.on("data", (chunk) => body += chunk);
+ *     req.on("end", () => res.end([req.method, req.url, body].join(" ")));
+ *   }).listen(0, "127.0.0.1", function () {
+ *     require("node:worker_threads").parentPort.postMessage(this.address().port);
+ *   });`,
+ *   { eval: true },
+ * );
+ * const port = await new Promise((resolve) => server.once("message", resolve));
+ *
+ * const r = requests.patch(`http://127.0.0.1:${port}/items/1`, { json: { a: 1 } });
+ * r.raise_for_status();
+ * assert.equal(r.content, 'PATCH /items/1 {"a":1}');
+ * await server.terminate();
  * ```
  */
 export function patch(url: string | URL, options?: SyncRequestOptions): Response {
@@ -224,11 +330,28 @@ export function patch(url: string | URL, options?: SyncRequestOptions): Response
  * @returns The response.
  *
  * @example Delete a resource
- * ```ts ignore
+ * ```ts
  * import * as requests from "@requests/requests/sync";
+ * import assert from "node:assert/strict";
+ * import { Worker } from "node:worker_threads";
  *
- * const r = requests.delete("http://127.0.0.1:8000/items/1");
- * console.log(r.status_code);
+ * // The call blocks this thread, so the server runs in another one; it answers with what it got.
+ * const server = new Worker(
+ *   `require("node:http").createServer((req, res) => {
+ *     let body = "";
+ *     req.on("data", (chunk) => body += chunk);
+ *     req.on("end", () => res.end([req.method, req.url, body].join(" ")));
+ *   }).listen(0, "127.0.0.1", function () {
+ *     require("node:worker_threads").parentPort.postMessage(this.address().port);
+ *   });`,
+ *   { eval: true },
+ * );
+ * const port = await new Promise((resolve) => server.once("message", resolve));
+ *
+ * const r = requests.delete(`http://127.0.0.1:${port}/items/1`);
+ * assert.equal(r.status_code, 200);
+ * assert.equal(r.content, "DELETE /items/1 ");
+ * await server.terminate();
  * ```
  */
 export function del(url: string | URL, options?: SyncRequestOptions): Response {

@@ -107,7 +107,17 @@ export class ChunkReader {
       this.#abandon(error);
       throw error;
     }
-    this.#limits.progress?.(this.#loaded, this.#total);
+    const progress = this.#limits.progress;
+    if (progress !== null) {
+      try {
+        progress(this.#loaded, this.#total);
+      } catch (error) {
+        // The caller's own throw, to stop the download: it ends the transfer at once and
+        // reaches the caller as it is.
+        this.#abandon(error);
+        throw error;
+      }
+    }
     return chunk;
   }
 

@@ -19,10 +19,12 @@ const CHAIN_DECODES: ReadonlySet<string> | null = RUNTIME === "node" || RUNTIME 
   : null;
 const SUPPORTED = new Set(["gzip", "x-gzip", "deflate"]);
 /**
- * When fetch decoded nothing (Bun's `decompress: false`), br too: Bun's DecompressionStream
- * hands brotli output over in 64 KB chunks as it is read (Deno's would inflate a whole chunk).
+ * When the transport decoded nothing (Bun's `decompress: false`, node:http), the codings it
+ * asked for: on Bun br too, since Bun's DecompressionStream hands brotli output over in 64 KB
+ * chunks as it is read; Deno's would inflate a whole slice of a bomb at once, so there br is
+ * never asked for and a br body is left as it came.
  */
-const SUPPORTED_RAW = new Set([...SUPPORTED, "br"]);
+const SUPPORTED_RAW = RUNTIME === "bun" ? new Set([...SUPPORTED, "br"]) : SUPPORTED;
 /** More codings than this is an attack, not a server (urllib3 caps the chain the same way). */
 const MAX_CODINGS = 5;
 

@@ -1,8 +1,10 @@
 // One call's deadlines and cancellation: the timeouts, `total_timeout` and the caller's signal,
 // and the mapping of platform failures to the error family.
 
+import { after, MAX_DELAY } from "./_sleep.ts";
 import { redactUrl } from "./_url.ts";
 import { ConnectionError, RequestError, type RequestInfo, TimeoutError } from "./errors.ts";
+import { CallerError } from "./transport/_sender.ts";
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -29,9 +31,6 @@ class Deadline {
     this.expire = expire;
   }
 }
-
-/** The longest delay timers take (2^31 - 1 ms); a longer one would fire at once. */
-const MAX_DELAY = 2 ** 31 - 1;
 
 const watched = new Set<Deadline>();
 let sharedTimer: Timer | undefined;
@@ -90,7 +89,7 @@ export class CallGuard {
   #shared: boolean;
   #userSignal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
-  #cleanups: (() => void)[] | undefined;
+  #cleanups: { release(): void }[] | undefined;
 
   /**
    * @param info The request, for error messages.
@@ -182,15 +181,10 @@ export class CallGuard {
       watch(wait, performance.now() + ms);
       return settled.finally(() => unwatch(wait));
     }
-    let timer: Timer;
-    const wait = (left: number) => {
-      timer = setTimeout(() => {
-        if (left > MAX_DELAY) return wait(left - MAX_DELAY);
-        this.fail(new TimeoutError(`${what} within ${ms / 1000} s`, { request: this.info }));
-      }, Math.min(left, MAX_DELAY));
-    };
-    wait(ms);
-    return settled.finally(() => clearTimeout(timer));
+    const cancel = after(ms, () => {
+      this.fail(new TimeoutError(`${what} within ${ms / 1000} s`, { request: this.info }));
+    });
+    return settled.finally(cancel);
   }
 
   /** `promise`, or the call's failure if that comes first. */
@@ -202,16 +196,16 @@ export class CallGuard {
     return Promise.race([promise, this.#failedPromise]);
   }
 
-  /** Runs `cleanup` once, when the call is over (body read, failed or closed). */
-  onFinish(cleanup: () => void): void {
-    (this.#cleanups ??= []).push(cleanup);
+  /** Calls `held.release()` once, when the call is over (body read, failed or closed). */
+  onFinish(held: { release(): void }): void {
+    (this.#cleanups ??= []).push(held);
   }
 
   /** Clears the deadline and lets go of the caller's signal; call once the call is over. */
   finish(): void {
     const cleanups = this.#cleanups;
     this.#cleanups = undefined;
-    for (const cleanup of cleanups ?? []) cleanup();
+    for (const held of cleanups ?? []) held.release();
     unwatch(this.#total);
     unwatch(this.#wait);
     if (this.#onAbort !== undefined) {
@@ -222,11 +216,19 @@ export class CallGuard {
 
   /**
    * The error to report for `error`, thrown while sending or while reading the body: the call's
-   * own failure if it failed, a RequestError as it is, anything else as a typed ConnectionError
-   * (or TimeoutError for a platform timeout).
+   * own failure if it failed; what the caller's own code threw as it is (a custom fetch's as the
+   * cause of a RequestError); a RequestError as it is; anything else, which the runtime's
+   * transport raised, as a typed ConnectionError (or TimeoutError for a platform timeout).
    */
   wrap(error: unknown, phase: "send" | "body"): unknown {
     if (this.#failed) return this.#failure;
+    if (error instanceof CallerError) {
+      const thrown = error.error;
+      return !error.fromFetch || thrown instanceof RequestError ? thrown : new RequestError(
+        "The 'fetch' option failed",
+        { request: this.info, cause: thrown },
+      );
+    }
     if (error instanceof RequestError) return error;
     const [kind, message] = classify(error, phase);
     const options = { request: this.info, cause: scrub(error) };

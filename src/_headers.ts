@@ -216,7 +216,8 @@ export function addHeaders(into: HeaderSink, input: HeaderInput, request: Reques
   }
   for (const name of Object.keys(input)) {
     const raw = (input as Record<string, unknown>)[name];
-    if (raw === undefined || raw === null) {
+    if (raw === undefined) continue;
+    if (raw === null) {
       if (TOKEN.test(name)) into.delete(name);
       continue;
     }

@@ -6,17 +6,12 @@ import type { BodyLimits } from "./_chunk_reader.ts";
 import { type CanonicalUrl, canonicalUrl } from "./_canonical_url.ts";
 import { addHeaders, checkHeader, HeaderMap, sessionHeaders } from "./_headers.ts";
 import { type RetryPolicy, retryPolicy } from "./_retry.ts";
+import { dropCredentials } from "./_credentials.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
-import { canSendBodyOnGet } from "./transport/_node_http.ts";
-import {
-  leaseTransport,
-  type NodeTlsOptions,
-  nodeTlsOptions,
-  type Transport,
-  type TransportLease,
-  type TransportOptions,
-} from "./transport/_clients.ts";
-import { canStreamUploads } from "./_upload.ts";
+import { type ClientLease, leaseClient } from "./transport/_clients.ts";
+import { createSender, type Sender } from "./transport/_sender.ts";
+import { type Settings, settingsOf } from "./transport/_settings.ts";
+import { canStreamUploads, type UploadProgress } from "./_upload.ts";
 import { appendParams, parseTarget } from "./_url.ts";
 import { checkAuth, staticAuthorization } from "./_auth.ts";
 import { encodeBody, type EncodedBody } from "./body.ts";
@@ -59,10 +54,24 @@ export interface SessionContext {
   jar?: Jar;
   /** Request hooks (response hooks run in the session, which can send again). */
   requestHooks?: RequestHook[];
-  /** The session's transport for its own `verify`, `cert` and `proxies`. */
-  transport?: Transport | null;
-  /** The session's own `verify`, `cert` and `proxies`, for the node:http client. */
-  tls?: TransportOptions;
+  /** The runtime client the session holds for its own `verify`, `cert` and `proxies`. */
+  client?: SessionClient | null;
+}
+
+/** The runtime client a session leased for its own settings; its calls use it, never release it. */
+export interface SessionClient {
+  /** The session's settings. */
+  readonly settings: Settings;
+  /** A lease on the session's client whose `release()` does nothing: the session releases. */
+  lease(): ClientLease;
+}
+
+/** The caller's own cookies for a call. */
+export interface CallerCookies {
+  /** The pairs to send, as a Cookie header value; null when every name given was null. */
+  readonly pairs: string | null;
+  /** Every name the caller gave: the jar's cookies of these names are not sent. */
+  readonly names: ReadonlySet<string>;
 }
 
 /** A request with every option checked: what the hop loop sends. */
@@ -74,15 +83,13 @@ export interface Prepared {
   readonly url: URL | null;
   /** The URL's fragment (`#...`) or `""`: never sent, kept in `r.url`. */
   readonly fragment: string;
-  /** The memo of a canonical `href`, whose prebuilt GET a bare call sends. */
-  readonly canonical: CanonicalUrl | null;
   /** The first hop's headers, without cookies from the jar or digest credentials. */
   readonly headers: HeaderMap | null;
   readonly body: EncodedBody;
   /** Credentials that still matter after the first hop: digest, answered per challenge. */
   readonly digest: HTTPDigestAuth | null;
-  /** The caller's own Cookie pairs (`cookies` and a Cookie header), sent before the jar's. */
-  readonly cookies: string | null;
+  /** The caller's own cookies (`cookies` and a Cookie header), sent before the jar's. */
+  readonly cookies: CallerCookies | null;
   readonly jar: Jar | null;
   readonly limits: BodyLimits;
   readonly headersMs: number | null;
@@ -93,20 +100,10 @@ export interface Prepared {
   readonly maxRedirects: number;
   readonly sensitive: readonly string[];
   readonly retries: RetryPolicy;
-  readonly transport: Transport | null;
-  /** Releases a transport leased for this call; null when there is none. */
-  readonly release: (() => void) | null;
-  readonly custom: FetchLike | null;
-  readonly hooks: RequestHook[] | null;
-  readonly uploadProgress: ((sent: number, total: number | null) => void) | null;
-  /** Bun: ask for gzip, deflate and br and inflate here (see `inflatesHere`). */
-  readonly inflateHere: boolean;
-  /**
-   * A GET or HEAD with a body, which fetch refuses: such a hop goes through the runtime's
-   * node:http client, with these TLS settings (null: the defaults).
-   */
-  readonly viaNode: boolean;
-  readonly nodeTls: NodeTlsOptions | null;
+  /** How every hop goes out. */
+  readonly sender: Sender;
+  /** True when the sender holds a runtime client to release when the call ends. */
+  readonly leased: boolean;
 }
 
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -120,7 +117,6 @@ const STANDARD_METHODS: ReadonlySet<string> = new Set([
   "OPTIONS",
 ]);
 const NO_OPTIONS: RequestOptions = Object.freeze(bare<RequestOptions>());
-const SESSION_CREDENTIALS = ["authorization", "proxy-authorization", "cookie"];
 const NO_NAMES: readonly string[] = Object.freeze([]);
 /** The limits of a call that sets none (shared: most calls). */
 const NO_LIMITS: BodyLimits = Object.freeze({ readMs: null, maxBytes: null, progress: null });
@@ -165,36 +161,6 @@ function target(method: string, url: unknown, options: RequestOptions): Target {
   return { href: full.href, url: full, fragment, canonical: null, credentials: parsed.credentials };
 }
 
-/**
- * The TLS settings for a GET or HEAD with a body, sent through the runtime's node:http client
- * (fetch refuses such a body); a TypeError where that cannot be done.
- */
-function bodyOnGet(
-  method: string,
-  options: RequestOptions,
-  session: SessionContext | null,
-): NodeTlsOptions | null {
-  const option = options.json !== undefined
-    ? "json"
-    : options.files !== undefined
-    ? "files"
-    : "data";
-  const refuse = (why: string) =>
-    new TypeError(`Cannot send a ${method} request with a body ('${option}'): ${why}`);
-  if (!canSendBodyOnGet()) throw refuse("this runtime's fetch refuses one");
-  if (options.fetch !== undefined && options.fetch !== null) {
-    throw refuse("a custom 'fetch' takes a Request, which cannot hold one");
-  }
-  if (session?.requestHooks !== undefined && session.requestHooks.length > 0) {
-    throw refuse("request hooks take a Request, which cannot hold one");
-  }
-  return nodeTlsOptions({
-    verify: options.verify ?? session?.tls?.verify,
-    cert: options.cert ?? session?.tls?.cert,
-    proxies: options.proxies ?? session?.tls?.proxies,
-  });
-}
-
 /** The origin of a prepared URL (`scheme://host:port`). */
 function originOf(target: Target): string {
   return (target.url ?? new URL(target.href)).origin;
@@ -226,10 +192,7 @@ export function prepare(
 
   let headers = callHeaders(options, session, trusted, sensitive, info);
   const body = encodeBody(options.data, options.json, options.files);
-  const viaNode = body.body !== null && (method === "GET" || method === "HEAD");
-  const nodeTls = viaNode ? bodyOnGet(method, options, session) : null;
-  const auth: Auth | null = checkAuth(options.auth) ?? where.credentials ??
-    (trusted ? session?.auth ?? null : null);
+  const auth = authOf(options, where, trusted ? session : null);
   headers = impliedHeaders(headers, body.contentType, auth);
   const cookies = callerCookies(headers, options.cookies, info);
   // Not destructured: on Bun (JavaScriptCore) that goes through the array iterator.
@@ -251,14 +214,31 @@ export function prepare(
   const hooks = session?.requestHooks;
   const inflateHere = inflatesHere(custom, maxBytes !== null || stream, headers);
   if (inflateHere) (headers ??= new HeaderMap()).set("accept-encoding", "gzip, deflate, br");
-  // Last: nothing after it throws, so a leased transport is always released by the hop loop.
-  const lease = viaNode ? null : transportOf(options);
+  const bodyOnGet = body.body !== null && (method === "GET" || method === "HEAD")
+    ? `a ${method} request with a body ('${bodyOption(options)}')`
+    : null;
+  // Last: nothing after it throws, so a leased client is always released by the hop loop.
+  const lease = clientOf(options, session, bodyOnGet === null);
+  let sender: Sender;
+  try {
+    sender = createSender({
+      lease,
+      custom,
+      hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
+      uploadProgress,
+      inflateHere,
+      follow,
+      canonical: where.canonical,
+    }, bodyOnGet);
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
   return Object.freeze({
     method,
     href: where.href,
     url: where.url,
     fragment: where.fragment,
-    canonical: where.canonical,
     headers,
     body,
     digest: auth instanceof HTTPDigestAuth ? auth : null,
@@ -273,15 +253,58 @@ export function prepare(
     maxRedirects,
     sensitive,
     retries,
-    transport: lease?.transport ?? session?.transport ?? null,
-    release: lease?.release ?? null,
-    custom,
-    hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
-    uploadProgress,
-    inflateHere,
-    viaNode,
-    nodeTls,
+    sender,
+    leased: lease.client.settings !== null,
   });
+}
+
+/**
+ * The call's credentials: its `auth` (`null` lifts the session's), else those in the URL, else
+ * the session's (null where they must not go).
+ */
+function authOf(
+  options: RequestOptions,
+  where: Target,
+  session: SessionContext | null,
+): Auth | null {
+  const given = checkAuth(options.auth);
+  if (given !== null) return given;
+  return where.credentials ?? (options.auth === null ? null : session?.auth ?? null);
+}
+
+/** The option that gave the body, for a message. */
+function bodyOption(options: RequestOptions): string {
+  return options.json !== undefined ? "json" : options.files !== undefined ? "files" : "data";
+}
+
+/**
+ * The runtime client for the call's `verify`, `cert` and `proxies` (the session's own when they
+ * are the session's), shared with every call like it. What the first hop's transport cannot
+ * carry, or a PEM file that cannot be read, is a TypeError now, before anything is sent.
+ */
+function clientOf(
+  options: RequestOptions,
+  session: SessionContext | null,
+  fetchFirst: boolean,
+): ClientLease {
+  const settings =
+    options.verify === undefined && options.cert === undefined && options.proxies === undefined
+      ? null
+      : settingsOf(options);
+  const owned = session?.client;
+  const lease = settings !== null && owned != null && owned.settings.key === settings.key
+    ? owned.lease()
+    : leaseClient(settings, false);
+  if (settings !== null) {
+    try {
+      if (fetchFirst) lease.client.fetchInit("https");
+      else void lease.client.tls;
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+  }
+  return lease;
 }
 
 /** `upload_progress`, or a TypeError where this runtime's fetch cannot stream the body. */
@@ -289,8 +312,8 @@ function uploadProgressOf(
   options: RequestOptions,
   body: EncodedBody,
   href: string,
-): Prepared["uploadProgress"] {
-  const progress = callback<Prepared["uploadProgress"]>(options.upload_progress, "upload_progress");
+): UploadProgress | null {
+  const progress = callback<UploadProgress>(options.upload_progress, "upload_progress");
   if (progress !== null && body.body !== null && !canStreamUploads(href)) {
     throw new TypeError(
       "Invalid 'upload_progress': this runtime's fetch cannot stream a request body here " +
@@ -323,11 +346,7 @@ function callHeaders(
   info: RequestInfo,
 ): HeaderMap | null {
   let headers = session?.headers === undefined ? null : sessionHeaders(session.headers, info);
-  if (headers !== null) {
-    if (!trusted) {
-      for (const name of [...SESSION_CREDENTIALS, ...sensitive]) headers.delete(name);
-    }
-  }
+  if (headers !== null && !trusted) dropCredentials(headers, sensitive);
   if (options.headers !== undefined && options.headers !== null) {
     addHeaders(headers ??= new HeaderMap(), options.headers, info);
   }
@@ -367,48 +386,57 @@ function inflatesHere(
     headers?.has("accept-encoding") !== true;
 }
 
-/** The transport for per-call `verify`, `cert` and `proxies`, shared with calls like it. */
-function transportOf(options: RequestOptions): TransportLease | null {
-  if (options.verify === undefined && options.cert === undefined && options.proxies === undefined) {
-    return null;
-  }
-  return leaseTransport({ verify: options.verify, cert: options.cert, proxies: options.proxies });
-}
-
 /**
- * The caller's Cookie pairs: a Cookie header given in `headers`, then `cookies`. Kept apart from
- * the headers, since the jar's cookies are added per hop and a name the caller gave is sent once.
+ * The caller's own cookies: a Cookie header given in `headers`, then `cookies`. Kept apart from
+ * the headers, since the jar's cookies are added per hop: a name the caller gave is sent once,
+ * with the caller's value, and a name set to null keeps the jar's cookie of that name back.
  */
 function callerCookies(
   headers: HeaderMap | null,
   cookies: RequestOptions["cookies"],
   info: RequestInfo,
-): string | null {
-  let text = headers?.get("cookie") ?? null;
+): CallerCookies | null {
+  const header = headers?.get("cookie") ?? null;
   headers?.delete("cookie");
-  if (cookies !== undefined && cookies !== null) {
-    const pairs = cookiePairs(cookies, info);
-    if (pairs !== "") text = text === null ? pairs : `${text}; ${pairs}`;
+  if (header === null && (cookies === undefined || cookies === null)) return null;
+  const names = new Set<string>();
+  let pairs = header;
+  if (header !== null) {
+    for (const pair of header.split(";")) names.add(pair.split("=", 1)[0].trim());
   }
-  return text;
+  if (cookies !== undefined && cookies !== null) {
+    const given = cookiePairs(cookies, names, info);
+    if (given !== "") pairs = pairs === null ? given : `${pairs}; ${given}`;
+  }
+  return { pairs, names };
 }
 
-/** `cookies` as a Cookie header value; names and values are checked like header values. */
-function cookiePairs(cookies: Record<string, string>, info: RequestInfo): string {
+/**
+ * `cookies` as Cookie header pairs, every name added to `names`; names and values are checked
+ * like header values, and a null value sends nothing.
+ */
+function cookiePairs(
+  cookies: Record<string, string | null>,
+  names: Set<string>,
+  info: RequestInfo,
+): string {
   if (typeof cookies !== "object" || Array.isArray(cookies)) {
     throw new TypeError("Invalid 'cookies': expected an object of name to value");
   }
   let text = "";
   for (const name of Object.keys(cookies)) {
     const value = cookies[name];
-    if (typeof value !== "string") {
+    if (value === undefined) continue;
+    if (value !== null && typeof value !== "string") {
       throw new TypeError(
-        `Invalid 'cookies': value of ${JSON.stringify(clip(name))} must be a string`,
+        `Invalid 'cookies': value of ${JSON.stringify(clip(name))} must be a string or null`,
       );
     }
     if (/[;=\s]/.test(name) || name === "") {
       throw new TypeError(`Invalid 'cookies': ${JSON.stringify(clip(name))} is not a cookie name`);
     }
+    names.add(name);
+    if (value === null) continue;
     checkHeader("cookie", value, info);
     if (value.includes(";")) {
       throw new TypeError(`Invalid 'cookies': value of ${JSON.stringify(clip(name))} contains ';'`);

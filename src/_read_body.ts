@@ -5,11 +5,11 @@ import { type BodyLimits, ChunkReader } from "./_chunk_reader.ts";
 import { decodeBody, pendingCodings } from "./_decode.ts";
 import type { CallGuard } from "./_guard.ts";
 import { ContentTooLargeError } from "./errors.ts";
+import { NO_BODY_STATUS } from "./_status.ts";
+import type { CacheOutcome } from "./transport/_sender.ts";
 import { type Response, responseFrom, type SentRequest } from "./response.ts";
 
 const EMPTY = new Uint8Array(0);
-/** Statuses that never have a body. */
-export const NO_BODY_STATUS: ReadonlySet<number> = new Set([204, 205, 304]);
 /**
  * The largest Content-Length read in one go under a read `timeout`: a body this small comes in
  * one piece (a runtime reads 64 KiB at a time), so the read timeout bounds the whole of it.
@@ -23,6 +23,8 @@ export interface Arrived {
   request: SentRequest;
   elapsed: number;
   history: Response[];
+  /** What a cache did for this hop, or null. */
+  cache: CacheOutcome | null;
 }
 
 /**
@@ -42,8 +44,8 @@ export function hopResponse(arrived: Arrived): Response {
 
 /** The Response around what arrived, with its body or the reader of a streamed one. */
 function built(arrived: Arrived, body: Uint8Array | null, reader: ChunkReader | null): Response {
-  const { raw, url, request, elapsed, history } = arrived;
-  return responseFrom({ raw, url, request, elapsed, history, body, reader });
+  const { raw, url, request, elapsed, history, cache } = arrived;
+  return responseFrom({ raw, url, request, elapsed, history, body, reader, cache });
 }
 
 /** The whole body, by the platform's fastest means (`bytes()` where it exists). */

@@ -1,6 +1,7 @@
 // Following a redirect: where the next hop goes, which method and body it keeps, and what it
 // must not carry to another origin.
 
+import { dropCredentials } from "./_credentials.ts";
 import { type Hop, HopInfo, hopUrl, ownHeaders } from "./_hop.ts";
 import type { HeaderMap } from "./_headers.ts";
 import type { Prepared } from "./_prepare.ts";
@@ -11,8 +12,6 @@ import { InvalidURLError, RequestError } from "./errors.ts";
 /** The statuses that redirect. */
 export const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
-/** Headers that always go when the origin changes. */
-const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie"] as const;
 /** Headers that describe a body, dropped with it. */
 const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "transfer-encoding"];
 const NON_ASCII = /[\u0080-\u00ff]/;
@@ -87,10 +86,7 @@ export function nextHop(status: number, location: string, from: URL, method: str
 /** Removes what must not follow a redirect from `headers`: body headers, and credentials. */
 export function stripHeaders(headers: HeaderMap, hop: NextHop, sensitive: readonly string[]): void {
   if (!hop.keepBody) { for (const name of BODY_HEADERS) headers.delete(name); }
-  if (hop.crossOrigin) {
-    for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-    for (const name of sensitive) headers.delete(name);
-  }
+  if (hop.crossOrigin) dropCredentials(headers, sensitive);
 }
 
 /**

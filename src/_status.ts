@@ -69,3 +69,18 @@ const PHRASES: ReadonlyMap<number, string> = new Map([
 export function reasonPhrase(code: number): string {
   return PHRASES.get(code) ?? "";
 }
+
+/** Statuses whose response never has a body (the Fetch standard's null body statuses, 1xx aside). */
+export const NO_BODY_STATUS: ReadonlySet<number> = new Set([204, 205, 304]);
+
+/** RFC 9112's reason-phrase: `*( HTAB / SP / VCHAR / obs-text )`. */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * The reason phrase to report: the server's when it is one by RFC 9112's grammar and not empty,
+ * else the standard phrase for the code (a control byte or an escape sequence never reaches
+ * `r.reason`).
+ */
+export function reasonOf(code: number, sent: string): string {
+  return sent !== "" && REASON_PHRASE.test(sent) ? sent : reasonPhrase(code);
+}

@@ -7,7 +7,11 @@ import type { FormFields, FormValue, Scalar } from "./options.ts";
 /** Query parameter names whose values are secrets and never shown in an error message. */
 const SECRET_PARAM =
   /^(?:access_?token|refresh_?token|id_?token|token|api_?key|apikey|key|secret|client_secret|password|passwd|pwd|pass|auth|authorization|sig|signature|session|sessionid|code|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
-const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
+/**
+ * Everything between the scheme and the last `@` of a text that is not a parsed http(s) URL
+ * (`user:pass@host` parses as the scheme `user:`): maybe secret.
+ */
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i;
 // deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -43,7 +47,10 @@ export function redactUrl(url: URL | string): string {
   try {
     parsed = typeof url === "string" ? new URL(url) : url;
   } catch {
-    return clip(String(url).replace(USERINFO, "$1"));
+    return hideUserinfo(String(url));
+  }
+  if (parsed.host === "" && parsed.href.includes("@")) {
+    return hideUserinfo(parsed.href);
   }
   const base = parsed.username === "" && parsed.password === ""
     ? parsed.href
@@ -67,6 +74,10 @@ export function redactUrl(url: URL | string): string {
     return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=***` : pair;
   }).join("&");
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}?${query}`;
+}
+
+function hideUserinfo(text: string): string {
+  return clip(text.replace(USERINFO, (_, scheme?: string) => `${scheme ?? ""}***@`));
 }
 
 /** Percent-decodes a URL's user or password component, keeping it raw when malformed. */

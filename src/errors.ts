@@ -76,10 +76,10 @@ export class RequestError extends Error {
  * import * as requests from "@requests/requests";
  * import assert from "node:assert/strict";
  *
- * const fetch = () => Promise.reject(new TypeError("connection refused"));
- * const err = await requests.get("http://127.0.0.1:1/", { fetch }).catch((e) => e);
+ * // Nothing listens on port 9 of the loopback.
+ * const err = await requests.get("http://127.0.0.1:9/").catch((e) => e);
  * assert.ok(err instanceof requests.ConnectionError);
- * assert.equal(err.message, "Connection refused: GET http://127.0.0.1:1/");
+ * assert.equal(err.request.url, "http://127.0.0.1:9/");
  * ```
  */
 export class ConnectionError extends RequestError {

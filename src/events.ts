@@ -182,7 +182,7 @@ function prepare(options: EventsOptions | undefined): Plan {
   }
   return {
     options: rest,
-    headers,
+    headers: headers ?? undefined,
     delayMs,
     maxReconnects: count(max_reconnects, "max_reconnects", DEFAULT_MAX_RECONNECTS),
     totalMs: totalMs(total_timeout),

@@ -66,13 +66,13 @@ export interface RequestOptions {
   /** Files sent as `multipart/form-data`: field name to `[filename, content, type?]` or a Blob. */
   files?: Record<string, FileSpec>;
   /** Extra request headers; names are case-insensitive. */
-  headers?: HeaderInput;
+  headers?: HeaderInput | null;
   /** Credentials: `[user, password]`, `{ bearer }` or an `HTTPDigestAuth`. */
-  auth?: Auth;
+  auth?: Auth | null;
   /** Resolve at the headers and read the body on demand. @default false */
-  stream?: boolean;
+  stream?: boolean | null;
   /** Query parameters appended to the URL; arrays repeat the key, null skips it. */
-  params?: FormFields;
+  params?: FormFields | null;
   /**
    * Seconds to wait for the response headers and for each next piece of the body, or
    * `[connect, read]` (the headers wait is their sum, each body read waits `read`). Either part
@@ -80,38 +80,42 @@ export interface RequestOptions {
    * since fetch cannot tell connecting from waiting for the answer.
    * @default undefined (no limit)
    */
-  timeout?: number | readonly [connect: number | null, read: number | null];
+  timeout?: number | readonly [connect: number | null, read: number | null] | null;
   /** Seconds for the whole call: redirects, retries and the body. @default undefined */
-  total_timeout?: number;
+  total_timeout?: number | null;
   /** Follow redirects. @default true (false for `head()`) */
-  allow_redirects?: boolean;
+  allow_redirects?: boolean | null;
   /** Most redirects followed before `TooManyRedirectsError`. @default 30 */
-  max_redirects?: number;
-  /** Cookies sent with this request (dropped on a redirect to another origin). */
-  cookies?: Record<string, string>;
+  max_redirects?: number | null;
+  /**
+   * Cookies sent with this request (dropped on a redirect to another origin); a name the
+   * session's jar holds too is sent once, with this value, and a null value keeps the jar's
+   * cookie of that name back for this request.
+   */
+  cookies?: Record<string, string | null> | null;
   /** Aborts the call; the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | null;
   /** Called as the body arrives with the bytes so far and the expected total, if known. */
-  progress?: (loaded: number, total: number | null) => void;
+  progress?: ((loaded: number, total: number | null) => void) | null;
   /**
    * Called as the request body is handed to the transport, with the bytes sent so far and the
    * body's size where known; the body is streamed in pieces so the count moves during the upload.
    */
-  upload_progress?: (sent: number, total: number | null) => void;
+  upload_progress?: ((sent: number, total: number | null) => void) | null;
   /** Largest body accepted, after decompression; beyond it `ContentTooLargeError`. */
-  max_bytes?: number;
+  max_bytes?: number | null;
   /** What to send with: a fetch-like function or a web handler. @default globalThis.fetch */
-  fetch?: FetchLike;
+  fetch?: FetchLike | null;
   /** More header names dropped on a redirect to another origin, like `Authorization`. */
-  sensitive_headers?: readonly string[];
+  sensitive_headers?: readonly string[] | null;
   /** Retries: a count, or urllib3-style options. @default 0 */
-  retries?: number | RetryOptions;
+  retries?: number | RetryOptions | null;
   /** Verify TLS certificates: `false`, or a CA bundle (PEM text or a file path). @default true */
-  verify?: boolean | string;
+  verify?: boolean | string | null;
   /** A client certificate: `[cert, key]`, each PEM text or a file path. */
-  cert?: readonly [cert: string, key: string];
+  cert?: readonly [cert: string, key: string] | null;
   /** Proxy URLs per scheme, e.g. `{ https: "http://127.0.0.1:3128" }`. */
-  proxies?: { http?: string; https?: string };
+  proxies?: { http?: string; https?: string } | null;
 }
 
 const KNOWN = new Set<string>([

@@ -9,13 +9,16 @@
 
 import { CallGuard } from "./_guard.ts";
 import { HeaderMap } from "./_headers.ts";
-import { BROWSER_FOLLOWS, type Hop, HopInfo, hopUrl, ownHeaders, sendHop } from "./_hop.ts";
-import { prepare, type Prepared, type SessionContext } from "./_prepare.ts";
+import { type Hop, HopInfo, hopUrl, ownHeaders, sendHop } from "./_hop.ts";
+import { type CallerCookies, prepare, type Prepared, type SessionContext } from "./_prepare.ts";
 import { type Arrived, discard, hopResponse, readBody } from "./_read_body.ts";
 import { retryDelayMs } from "./_retry.ts";
 import { ConnectionError, RequestError, TooManyRedirectsError } from "./errors.ts";
 import type { RequestOptions } from "./options.ts";
 import { followRedirect, REDIRECTS } from "./_redirects.ts";
+import { learnPlatformFollows, PLATFORM_FOLLOWS } from "./_runtime.ts";
+import { sleep } from "./_sleep.ts";
+import { CallerError } from "./transport/_sender.ts";
 import type { Response } from "./response.ts";
 
 export type { SessionContext } from "./_prepare.ts";
@@ -70,14 +73,15 @@ export function send(
     return Promise.reject(error);
   }
   const info = new HopInfo(prepared.method, prepared.url ?? prepared.href);
+  const sender = prepared.sender;
   const guard = new CallGuard(
     info,
     prepared.totalMs,
     prepared.signal,
     prepared.headersMs !== null,
-    prepared.custom === null && prepared.hooks === null,
+    sender.aborts,
   );
-  if (prepared.release !== null) guard.onFinish(prepared.release);
+  if (prepared.leased) guard.onFinish(sender);
   return hops(prepared, guard, {
     method: prepared.method,
     href: prepared.href,
@@ -86,11 +90,11 @@ export function send(
     shared: true,
     payload: prepared.body.body,
     info,
-    first: true,
     fragment: prepared.fragment,
     cookies: prepared.cookies,
     digest: prepared.digest,
     decoded: true,
+    cache: null,
   });
 }
 
@@ -102,7 +106,9 @@ export function send(
 async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Response> {
   const history: Response[] = [];
   let retried = 0;
-  let answered: Set<string> | undefined;
+  /** Whether a digest challenge was answered since the last redirect (Python's 401 count). */
+  let answered = false;
+  let redirects = 0;
   try {
     if (guard.failed) throw guard.failure;
     for (;;) {
@@ -113,14 +119,19 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
         raw = await sendHop(prepared, hop, guard);
       } catch (error) {
         const failure = guard.wrap(error, "send");
-        if (!(failure instanceof ConnectionError) || !retryable(prepared, hop, retried)) {
+        if (
+          error instanceof CallerError || !(failure instanceof ConnectionError) ||
+          !retryable(prepared, hop, retried)
+        ) {
           throw failure;
         }
         await pause(guard, retryDelayMs(prepared.retries, ++retried, null, null));
         continue;
       }
       const elapsed = (performance.now() - started) / 1000;
-      if (BROWSER_FOLLOWS && raw.type === "opaqueredirect") opaqueRedirect(raw, hop);
+      if (raw.type === "opaqueredirect") {
+        if (opaqueRedirect(prepared, raw, hop)) continue;
+      }
       if (prepared.jar !== null) {
         const set = raw.headers.getSetCookie();
         if (set.length > 0) prepared.jar.setFromResponse(hopUrl(hop), set);
@@ -136,25 +147,34 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
         ? raw.headers.get("location")
         : null;
       const challenged = location === null && status === 401 &&
-        answersChallenge(prepared, hop, raw, answered ??= new Set());
+        !answered && answersChallenge(prepared, hop, raw);
       if (location === null && !challenged) {
         // Where the browser followed redirects itself, only it knows the final URL.
         const url = raw.redirected && raw.url !== "" ? raw.url : hop.href + hop.fragment;
-        const arrived: Arrived = { raw, url, request: hop.info, elapsed, history };
-        return await readBody(
-          arrived,
-          guard,
-          prepared,
-          hop.decoded,
-          prepared.custom === null && prepared.hooks === null,
-        );
+        const arrived: Arrived = {
+          raw,
+          url,
+          request: hop.info,
+          elapsed,
+          history,
+          cache: hop.cache,
+        };
+        return await readBody(arrived, guard, prepared, hop.decoded, prepared.sender.aborts);
       }
       const url = hop.href + hop.fragment;
-      const response = hopResponse({ raw, url, request: hop.info, elapsed, history: [...history] });
+      const response = hopResponse({
+        raw,
+        url,
+        request: hop.info,
+        elapsed,
+        history: [...history],
+        cache: hop.cache,
+      });
       history.push(response);
       if (location === null) {
+        answered = true;
         hop.info = new HopInfo(hop.method, hopUrl(hop)); // the challenge answered, sent again
-      } else if (history.length > prepared.maxRedirects) {
+      } else if (++redirects > prepared.maxRedirects) {
         throw new TooManyRedirectsError(`Exceeded ${prepared.maxRedirects} redirects`, {
           request: hop.info,
           response,
@@ -162,6 +182,7 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
         });
       } else {
         followRedirect(prepared, hop, status, location);
+        answered = false;
       }
       guard.info = hop.info;
     }
@@ -177,21 +198,13 @@ function retryable(prepared: Prepared, hop: Hop, retried: number): boolean {
 }
 
 /**
- * Whether `raw` is a digest challenge to answer: a 401 for a URL not answered yet in this call
- * (a redirect to another path that challenges again is answered again), with a body that can be
- * sent again.
+ * Whether `raw` is a digest challenge to answer: a 401 with digest credentials and a body that
+ * can be sent again. One is answered once; the count starts again after each redirect, as
+ * Python requests does, so a redirect (to the same URL too) that challenges again is answered.
  */
-function answersChallenge(
-  prepared: Prepared,
-  hop: Hop,
-  raw: globalThis.Response,
-  answered: Set<string>,
-): boolean {
+function answersChallenge(prepared: Prepared, hop: Hop, raw: globalThis.Response): boolean {
   if (hop.digest === null || !prepared.body.replayable) return false;
-  if (answered.has(hop.href)) return false;
-  if (!hop.digest.challenge(hopUrl(hop), raw.headers.get("www-authenticate"))) return false;
-  answered.add(hop.href);
-  return true;
+  return hop.digest.challenge(hopUrl(hop), raw.headers.get("www-authenticate"));
 }
 
 /**
@@ -227,15 +240,25 @@ function writable(hop: Hop): HeaderMap {
 }
 
 /** The caller's cookie pairs, then the jar's whose names the caller did not give. */
-function mergeCookies(caller: string | null, jar: string | null): string | null {
-  if (caller === null || jar === null) return caller ?? jar;
-  const names = new Set(caller.split(";").map((pair) => pair.split("=", 1)[0].trim()));
+function mergeCookies(caller: CallerCookies | null, jar: string | null): string | null {
+  if (caller === null || jar === null) return caller?.pairs ?? jar;
+  const names = caller.names;
   const kept = jar.split("; ").filter((pair) => !names.has(pair.slice(0, pair.indexOf("="))));
-  return kept.length === 0 ? caller : `${caller}; ${kept.join("; ")}`;
+  if (kept.length === 0) return caller.pairs;
+  return caller.pairs === null ? kept.join("; ") : `${caller.pairs}; ${kept.join("; ")}`;
 }
 
-function opaqueRedirect(raw: globalThis.Response, hop: Hop): never {
+/**
+ * An opaque redirect: this platform's fetch hides the status and Location of redirects. True
+ * when the hop is to be sent again, the platform following the redirects (a platform not known
+ * for it, learnt now); an error when redirects are not to be followed.
+ */
+function opaqueRedirect(prepared: Prepared, raw: globalThis.Response, hop: Hop): boolean {
   discard(raw);
+  if (prepared.follow && !PLATFORM_FOLLOWS && hop.payload === null) {
+    learnPlatformFollows();
+    return true;
+  }
   throw new RequestError(
     "Cannot report the redirect: this runtime's fetch hides redirect responses " +
       "(opaqueredirect), so allow_redirects: false is not supported here",
@@ -244,14 +267,9 @@ function opaqueRedirect(raw: globalThis.Response, hop: Hop): never {
 }
 
 /** Sleeps before a retry, no longer than the call may last. */
-async function pause(guard: CallGuard, ms: number): Promise<void> {
-  if (ms <= 0) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await guard.race(new Promise<void>((resolve) => timer = setTimeout(resolve, ms)), null, "");
-  } finally {
-    clearTimeout(timer);
-  }
+function pause(guard: CallGuard, ms: number): Promise<void> {
+  if (guard.failed) return Promise.reject(guard.failure);
+  return sleep(ms, guard.signal);
 }
 
 /**

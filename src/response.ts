@@ -18,7 +18,8 @@ import {
   type RequestErrorOptions,
   type RequestInfo,
 } from "./errors.ts";
-import { reasonPhrase } from "./_status.ts";
+import { reasonOf, reasonPhrase } from "./_status.ts";
+import type { CacheOutcome } from "./transport/_sender.ts";
 
 const DEFAULT_ENCODING = "utf-8";
 const NO_REQUEST: SentRequest = Object.freeze({
@@ -117,6 +118,8 @@ export interface Arrival {
   /** The body, or null while a streamed body waits in `reader`. */
   body: Uint8Array | null;
   reader: ChunkReader | null;
+  /** What a cache did for this response, or null (no cache in use). */
+  cache?: CacheOutcome | null;
   /** Without `raw`: the status. */
   status?: number;
   /** Without `raw`: the header block, as the seed's constructor takes it. */
@@ -163,6 +166,16 @@ export class Response {
   history: Response[] = [];
   /** Seconds from sending the request to the arrival of the response headers. */
   elapsed = 0;
+  /**
+   * True when an HTTP cache (the `cache` option) produced this response: served from a stored
+   * entry (fresh or stale), revalidated against one by a 304, or its own `only-if-cached` 504.
+   */
+  from_cache = false;
+  /**
+   * The cache's RFC 9211 `Cache-Status` value for this response (e.g. `"requests; hit; ttl=58"`),
+   * or null when no cache was in use (and for its `only-if-cached` 504).
+   */
+  cache_status: string | null = null;
   #raw: globalThis.Response | null = null;
   #request: SentRequest = NO_REQUEST;
   #requestView: SentRequest | undefined;
@@ -200,7 +213,7 @@ export class Response {
       const raw = code.raw;
       const status = raw?.status ?? code.status ?? 0;
       this.status_code = status;
-      this.reason = (raw === null ? code.reason : raw.statusText) || reasonPhrase(status);
+      this.reason = reasonOf(status, (raw === null ? code.reason : raw.statusText) ?? "");
       this.#headerInit = code.headerBlock ?? null;
       this.#raw = raw;
       this.#body = code.body;
@@ -209,6 +222,10 @@ export class Response {
       this.url = code.url;
       this.elapsed = code.elapsed;
       this.history = code.history;
+      if (code.cache != null) {
+        this.from_cache = code.cache.fromCache;
+        this.cache_status = code.cache.status;
+      }
       return;
     }
     if (!Number.isInteger(code) || code < 0 || code > 999) {

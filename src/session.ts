@@ -8,8 +8,8 @@
 import { clip } from "./_clip.ts";
 import { addHeaders, trackedHeaders } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
-import { closeIdleNodeAgents } from "./transport/_node_http.ts";
-import { createTransport, type Transport } from "./transport/_clients.ts";
+import { type ClientLease, leaseClient } from "./transport/_clients.ts";
+import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { controlCharacter, redactUrl } from "./_url.ts";
 import { checkAuth } from "./_auth.ts";
 import { CookieJar } from "./cookies/jar.ts";
@@ -26,6 +26,7 @@ import {
 } from "./options.ts";
 import { type EventsOptions, eventsVia } from "./events.ts";
 import { send, type SessionContext } from "./request.ts";
+import type { SessionClient } from "./_prepare.ts";
 import type { Response, ServerSentEvent } from "./response.ts";
 
 /** The defaults of a {@linkcode Session}: any request option, plus `base_url` and `hooks`. */
@@ -63,7 +64,6 @@ export interface SessionHooks {
 }
 
 const SESSION_ONLY = new Set(["base_url", "hooks", "allow_absolute_urls"]);
-const TRANSPORT_KEYS = ["verify", "cert", "proxies"] as const;
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 const NETWORK_PATH = /^\s*[\\/]{2}|^\s*\\/;
 
@@ -103,7 +103,11 @@ export class Session {
   #base: URL | undefined;
   #allowAbsolute: boolean;
   #defaults: RequestOptions;
-  #transport: Transport | null | undefined;
+  /** The session's own `verify`, `cert` and `proxies`, checked; null for the defaults. */
+  #settings: Settings | null;
+  /** The runtime client leased for them, on first use; released by `close()`. */
+  #lease: ClientLease | null = null;
+  #client: SessionClient | null;
 
   /**
    * Creates a session.
@@ -128,14 +132,26 @@ export class Session {
     if (cookies !== undefined && cookies !== null) {
       // With a base URL, the session's cookies are the base host's, like its other credentials.
       const where = this.#base === undefined ? {} : { domain: this.#base.hostname };
-      for (const name of Object.keys(cookies)) this.cookies.set(name, cookies[name], where);
+      for (const name of Object.keys(cookies)) {
+        const value = cookies[name];
+        if (value !== null && value !== undefined) this.cookies.set(name, value, where);
+      }
     }
     const ownHooks = hooks === undefined || hooks === null ? undefined : ownOptions(hooks);
     this.hooks = {
       request: [...(ownHooks?.request ?? [])],
       response: [...(ownHooks?.response ?? [])],
     };
-    this.#defaults = ownOptions(rest);
+    this.#defaults = definedOptions(rest);
+    this.#settings = settingsOf(this.#defaults);
+    const settings = this.#settings;
+    this.#client = settings === null ? null : {
+      settings,
+      lease: () => {
+        this.#lease ??= leaseClient(settings, true);
+        return { client: this.#lease.client, release() {} };
+      },
+    };
   }
 
   /**
@@ -161,15 +177,14 @@ export class Session {
       target = this.#resolve(url, typeof method === "string" ? method.toUpperCase() : "");
       own = ownOptions(options ?? {});
       merged = this.#merge(own);
-      context = this.#context(merged);
+      context = this.#context();
     } catch (error) {
       return Promise.reject(error);
     }
     const first = send(method, target, merged, context);
     if (this.hooks.response.length === 0) return first;
     return this.#responseHooks(first, async () => {
-      const again = this.#merge(own);
-      return await send(method, target, again, this.#context(again));
+      return await send(method, target, this.#merge(own), this.#context());
     });
   }
 
@@ -231,11 +246,15 @@ export class Session {
     return eventsVia((method, target, own) => this.request(method, target, own), url, options);
   }
 
-  /** Releases the session's runtime clients (TLS and proxy); the session stays usable. */
+  /**
+   * Releases the runtime client (TLS and proxy settings, and its connections) the session
+   * leased for its own `verify`, `cert` and `proxies`: it closes unless another session or a
+   * call still uses the same settings. Nothing of other sessions is touched. The session stays
+   * usable.
+   */
   close(): void {
-    this.#transport?.close();
-    this.#transport = undefined;
-    closeIdleNodeAgents();
+    this.#lease?.release();
+    this.#lease = null;
   }
 
   /** Same as {@linkcode Session.close}, for `await using`. */
@@ -277,44 +296,51 @@ export class Session {
     return joined;
   }
 
-  /** The request's options over the session's defaults. */
+  /**
+   * The request's options over the session's defaults: an option the call gives with any value
+   * but `undefined` (`null`, `false` and `0` included) replaces the session's; `params` merge,
+   * the call's entries winning (headers and cookies merge in `prepare`).
+   */
   #merge(options: RequestOptions): RequestOptions {
-    const merged: RequestOptions = Object.assign(bare(), this.#defaults, options);
-    if (this.params !== null) {
-      merged.params = options.params === undefined || options.params === null
-        ? this.params
-        : isRecord(options.params)
-        ? { ...this.params, ...options.params }
-        : options.params;
+    const merged: RequestOptions = Object.assign(bare(), this.#defaults);
+    for (const name of Object.keys(options) as (keyof RequestOptions)[]) {
+      const value = options[name];
+      if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
     }
+    if (this.params !== null) merged.params = mergeParams(this.params, options.params);
     return merged;
   }
 
-  #context(merged: RequestOptions): SessionContext {
-    const own = TRANSPORT_KEYS.some((key) => merged[key] !== undefined);
-    if (own && TRANSPORT_KEYS.every((key) => merged[key] === this.#defaults[key])) {
-      // The session's own TLS/proxy settings: one transport, reused across requests.
-      this.#transport ??= createTransport({
-        verify: this.#defaults.verify,
-        cert: this.#defaults.cert,
-        proxies: this.#defaults.proxies,
-      });
-      for (const key of TRANSPORT_KEYS) delete merged[key];
-    }
+  #context(): SessionContext {
     return {
       headers: this.headers,
       auth: checkAuth(this.auth),
       credentialOrigin: this.#base?.origin ?? null,
       jar: this.cookies,
       requestHooks: this.hooks.request,
-      transport: this.#transport ?? null,
-      tls: {
-        verify: this.#defaults.verify,
-        cert: this.#defaults.cert,
-        proxies: this.#defaults.proxies,
-      },
+      client: this.#client,
     };
   }
+}
+
+/** `options` without the options set to `undefined`, on a null prototype. */
+function definedOptions(options: RequestOptions): RequestOptions {
+  const own: Record<string, unknown> = bare();
+  for (const [name, value] of Object.entries(options)) if (value !== undefined) own[name] = value;
+  return own as RequestOptions;
+}
+
+/**
+ * The session's params with the call's over them: a name the call gives replaces the session's
+ * values of it (a null removes it). `null` lifts the session's params for the call.
+ */
+function mergeParams(
+  session: Record<string, FormValue>,
+  call: FormFields | null | undefined,
+): FormFields | null {
+  if (call === undefined) return session;
+  if (call === null) return null;
+  return { ...session, ...paramsObject(call) };
 }
 
 /** The `base_url` option, parsed, its path ending in `/`. */

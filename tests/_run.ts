@@ -209,7 +209,18 @@ try {
   if (only === undefined || only === "deno") {
     const { code, text } = await run(
       Deno.execPath(),
-      ["test", "-A", "--doc", "tests/", "mod.ts", "src/", "README.md"],
+      [
+        "test",
+        "-A",
+        "--doc",
+        "tests/",
+        "mod.ts",
+        "sync.ts",
+        "cli.ts",
+        "src/",
+        "README.md",
+        "docs/",
+      ],
       env,
     );
     const plain = strip(text);

@@ -6,12 +6,9 @@ import assert from "node:assert/strict";
 import https from "node:https";
 import type net from "node:net";
 import { gzipSync } from "node:zlib";
-import {
-  canSendBodyOnGet,
-  closeIdleNodeAgents,
-  nodeFetch,
-  type NodeFetchInit,
-} from "../src/transport/_node_http.ts";
+import { canSendBodyOnGet, nodeFetch, type NodeFetchInit } from "../src/transport/_node_http.ts";
+import { RuntimeClient } from "../src/transport/_clients.ts";
+import { settingsOf, type TransportOptions } from "../src/transport/_settings.ts";
 import { CallGuard } from "../src/_guard.ts";
 import { ConnectionError } from "../src/errors.ts";
 import { closedPort, HTTPBIN, rawServer, serve } from "./_server.ts";
@@ -415,15 +412,18 @@ describe("nodeFetch() ends as the runtime's client does", () => {
     }
   });
 
-  it("closeIdleNodeAgents() closes idle kept-alive connections", async () => {
+  it("closing a runtime client closes its idle kept-alive connections, and only its own", async () => {
     const server = await scripted((_, socket) => socket.write(ok()));
+    const mine = new RuntimeClient(null);
     try {
       await (await nodeFetch(server.url, GET_JSON)).text();
-      assert.equal(server.open, 1);
-      closeIdleNodeAgents();
-      assert.ok(await eventually(() => server.open === 0), "the idle connection stayed open");
+      await (await nodeFetch(server.url, { ...GET_JSON, client: mine })).text();
+      assert.equal(server.open, 2);
+      mine.close();
+      assert.ok(await eventually(() => server.open === 1), "the idle connection stayed open");
       await (await nodeFetch(server.url, GET_JSON)).text();
-      assert.equal(server.connections, 2);
+      await (await nodeFetch(server.url, { ...GET_JSON, client: mine })).text();
+      assert.equal(server.connections, 3);
     } finally {
       await server.close();
     }
@@ -448,22 +448,28 @@ describe("nodeFetch() ends as the runtime's client does", () => {
   });
 });
 
+/** A runtime client for `verify` and `cert`, as the module makes one for a call. */
+function clientFor(options: TransportOptions): RuntimeClient {
+  return new RuntimeClient(settingsOf(options));
+}
+
 describe("nodeFetch() over TLS", () => {
-  it("trusts a CA given as tls.ca, and keeps the connection alive", async () => {
+  it("trusts a CA given as verify, and keeps the connection alive", async () => {
     const server = await tlsServer((req, res) => {
       let length = 0;
       req.on("data", (chunk: Uint8Array) => length += chunk.byteLength);
       req.on("end", () => res.end(`${req.method} ${length}`));
     });
     try {
+      const client = clientFor({ verify: server.ca });
       for (let i = 0; i < 5; i++) {
-        const res = await nodeFetch(server.url, { ...GET_JSON, tls: { ca: server.ca } });
+        const res = await nodeFetch(server.url, { ...GET_JSON, client });
         assert.equal(await res.text(), "GET 26");
       }
       assert.equal(server.connections, 1);
       const insecure = await nodeFetch(server.url, {
         ...GET_JSON,
-        tls: { rejectUnauthorized: false },
+        client: clientFor({ verify: false }),
       });
       assert.equal(await insecure.text(), "GET 26");
     } finally {
@@ -485,7 +491,7 @@ describe("nodeFetch() over TLS", () => {
     }
   });
 
-  it("presents a client certificate given as tls.cert and tls.key", async () => {
+  it("presents a client certificate given as cert", async () => {
     const pki = makeTestPki();
     const server = https.createServer(
       {
@@ -504,10 +510,13 @@ describe("nodeFetch() over TLS", () => {
     try {
       await new Promise((r) => server.once("listening", r));
       const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
-      const anonymous = await nodeFetch(url, { ...GET_JSON, tls: { ca: pki.ca } });
+      const anonymous = await nodeFetch(url, {
+        ...GET_JSON,
+        client: clientFor({ verify: pki.ca }),
+      });
       assert.equal(await anonymous.text(), "false");
-      const tls = { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey };
-      const signed = await nodeFetch(url, { ...GET_JSON, tls });
+      const client = clientFor({ verify: pki.ca, cert: [pki.clientCert, pki.clientKey] });
+      const signed = await nodeFetch(url, { ...GET_JSON, client });
       assert.equal(await signed.text(), "true");
     } finally {
       server.closeAllConnections();

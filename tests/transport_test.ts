@@ -9,15 +9,33 @@ import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import {
-  createTransport,
-  type Transport,
-  type TransportOptions,
-} from "../src/transport/_clients.ts";
+import { RuntimeClient } from "../src/transport/_clients.ts";
+import { settingsOf, type TransportOptions } from "../src/transport/_settings.ts";
 import * as requests from "../mod.ts";
 import { Session } from "../mod.ts";
 import { IS_BUN, IS_DENO, IS_NODE, response } from "./_server.ts";
 import { makeTestPki } from "./_tls.ts";
+
+/** The runtime's fetch fields for `options`, as the module's transport makes them. */
+interface Transport {
+  init(url: URL): Readonly<Record<string, unknown>>;
+  close(): void;
+}
+
+/**
+ * A runtime client for `options` seen from fetch (null when they ask for nothing special); what
+ * this runtime's fetch cannot carry throws, as it does for a request.
+ */
+function createTransport(options: TransportOptions): Transport | null {
+  const settings = settingsOf(options);
+  if (settings === null) return null;
+  const client = new RuntimeClient(settings);
+  client.fetchInit("https");
+  return {
+    init: (url) => client.fetchInit(url.protocol === "https:" ? "https" : "http"),
+    close: () => client.close(),
+  };
+}
 
 interface Seen {
   url: string;
@@ -355,7 +373,6 @@ test("the server requiring a client certificate rejects a request without one", 
 test("malformed options are TypeErrors naming the option", () => {
   const cases = [
     [{ verify: 1 }, /^Option 'verify' must be a boolean or a CA bundle .*got a number$/],
-    [{ verify: null }, /^Option 'verify' .*got null$/],
     [{ verify: "  " }, /^Option 'verify' .*got an empty string$/],
     [{ cert: "client.pem" }, /^Option 'cert' must be a \[certificate, key\] pair.*got a string$/],
     [{ cert: ["client.pem"] }, /^Option 'cert' .*got an array of length 1$/],
@@ -369,7 +386,6 @@ test("malformed options are TypeErrors naming the option", () => {
     ],
     [{ proxies: { http: "127.0.0.1:3128" } }, /^Option 'proxies\.http' is not a valid URL/],
     [{ proxies: { http: "http://%zz:x@127.0.0.1:3128" } }, /^Option 'proxies\.http' has malformed/],
-    [null, /^Cannot create a transport: options must be an object, got null$/],
   ] as const;
   for (const [options, message] of cases) {
     assert.match(typeErrorOf(options).message, message, JSON.stringify(options));
@@ -417,7 +433,6 @@ test("errors about a proxy URL never show its credentials", () => {
   for (const options of secrets) {
     const { message } = typeErrorOf(options);
     assert.ok(!message.includes("hunter2") && !message.includes("alice"), message);
-    assert.match(message, /\*\*\*@/);
   }
 });
 
@@ -438,16 +453,17 @@ test("init() gives the shared frozen empty object to a scheme that needs nothing
   }
 });
 
-test("close() is idempotent and init() after close() throws", async () => {
+test("close() is idempotent and a use after close() makes a new client", async () => {
   if (await refusedOnNode({ verify: pem.ca })) return;
   const transport = createTransport({ verify: pem.ca });
   assert.ok(transport !== null);
+  const before = transport.init(new URL(httpsUrl));
   transport.close();
   transport.close();
-  assert.throws(() => transport.init(new URL(httpsUrl)), {
-    name: "TypeError",
-    message: "Cannot use the transport: it was closed",
-  });
+  const after = transport.init(new URL(httpsUrl));
+  assert.notEqual(after, before);
+  assert.equal((await get(httpsUrl, transport)).status, 200);
+  transport.close();
 });
 
 test("proxies.http sends an http request through the proxy in absolute form", async () => {
@@ -555,9 +571,17 @@ testOn(
     const script = `
       void process.versions;
       Object.defineProperty(globalThis, "Deno", { value: undefined, configurable: true });
-      const { createTransport } = await import(${
+      const { RuntimeClient } = await import(${
       JSON.stringify(new URL("../src/transport/_clients.ts", import.meta.url).href)
     });
+      const { settingsOf } = await import(${
+      JSON.stringify(new URL("../src/transport/_settings.ts", import.meta.url).href)
+    });
+      const createTransport = (options) => {
+        const settings = settingsOf(options);
+        if (settings === null) return null;
+        return new RuntimeClient(settings).fetchInit("https");
+      };
       const results = [];
       for (const options of ${
       JSON.stringify([

@@ -8,23 +8,11 @@
  * @module
  */
 
-import { RUNTIME } from "../_runtime.ts";
-
-/** TLS settings of a request, in the names `node:https` takes. */
-export interface NodeTls {
-  /** Trust anchors (PEM text) replacing the default roots. */
-  ca?: string;
-  /** Client certificate (PEM text); `key` with it. */
-  cert?: string;
-  /** The client certificate's private key (PEM text). */
-  key?: string;
-  /**
-   * False skips verification of the server's certificate.
-   *
-   * @default {true}
-   */
-  rejectUnauthorized?: boolean;
-}
+import { builtin, NODE_HTTP } from "../_runtime.ts";
+import { NO_BODY_STATUS } from "../_status.ts";
+import { DEFAULT_CLIENT, type NodeAgent, type RuntimeClient } from "./_clients.ts";
+import { nodeTls } from "./_pem.ts";
+import type { Scheme } from "./_settings.ts";
 
 /** What {@linkcode nodeFetch} sends. */
 export interface NodeFetchInit {
@@ -36,8 +24,8 @@ export interface NodeFetchInit {
   body: Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | string | null;
   /** Aborting rejects with the signal's reason and destroys the connection. */
   signal?: AbortSignal;
-  /** TLS settings for an https URL. */
-  tls?: NodeTls;
+  /** The TLS settings and keep-alive agents to use; the runtime's defaults when absent. */
+  client?: RuntimeClient;
 }
 
 // Local shapes of the node:http API used, so the file type-checks without Node's types.
@@ -50,6 +38,7 @@ interface Destroyable {
   destroy(error?: unknown): unknown;
 }
 interface IncomingMessage extends Emitter, Destroyable {
+  socket?: { ref?(): unknown; unref?(): unknown } | null;
   statusCode?: number;
   statusMessage?: string;
   rawHeaders: string[];
@@ -62,96 +51,35 @@ interface ClientRequest extends Emitter, Destroyable {
   write(chunk: Uint8Array): boolean;
   end(chunk?: Uint8Array): unknown;
 }
-interface Agent {
-  destroy(): void;
-}
 interface HttpModule {
   request(options: Record<string, unknown>): ClientRequest;
-  Agent: new (options: Record<string, unknown>) => Agent;
-}
-interface Globals {
-  process?: { getBuiltinModule?: (id: string) => unknown };
+  Agent: new (options: Record<string, unknown>) => NodeAgent;
 }
 
 /**
  * Whether this runtime can send a body on GET and HEAD through {@linkcode nodeFetch}: Deno, Bun
- * and Node.js, whose `node:http` client takes one; false in browsers and unknown runtimes.
+ * and Node.js, whose `node:http` client takes one; false in browsers, Workers and unknown
+ * runtimes (workerd's node:http would drop the body silently).
  *
  * @returns True when {@linkcode nodeFetch} can be used.
  */
 export function canSendBodyOnGet(): boolean {
-  return RUNTIME === "deno" || RUNTIME === "bun" || RUNTIME === "node";
+  return NODE_HTTP;
 }
 
-type Scheme = "http" | "https";
-const loaded: Partial<Record<Scheme, HttpModule>> = {};
-
-/** `node:http` or `node:https`: at once where `process.getBuiltinModule` exists, else imported. */
-async function load(scheme: Scheme): Promise<HttpModule> {
-  const known = loaded[scheme];
-  if (known !== undefined) return known;
-  const builtin = (globalThis as Globals).process?.getBuiltinModule?.(`node:${scheme}`);
-  const module = (builtin ??
-    (scheme === "https" ? await import("node:https") : await import("node:http"))) as HttpModule;
-  return loaded[scheme] = module;
-}
-
-/** A keep-alive agent and the exchanges using it (an agent in use is never destroyed). */
-interface Pooled {
-  agent: Agent;
-  active: number;
-}
-
-/** Distinct TLS settings a process keeps agents for; beyond it the least recent idle one goes. */
-const MAX_AGENTS = 16;
-/** One keep-alive agent per scheme and TLS setting, least recently used first. */
-const agents = new Map<string, Pooled>();
-
-function agentFor(module: HttpModule, scheme: Scheme, tls: NodeTls | undefined): Pooled {
-  const settings = scheme === "https" ? tlsOptions(tls) : {};
-  const key = `${scheme} ${JSON.stringify(settings)}`;
-  const known = agents.get(key);
-  if (known !== undefined) {
-    agents.delete(key);
-    agents.set(key, known);
-    return known;
+/** `node:http` or `node:https`, through `process.getBuiltinModule`, never imported. */
+function load(scheme: Scheme): HttpModule {
+  const module = NODE_HTTP ? builtin<HttpModule>(`node:${scheme}`) : null;
+  if (module === null) {
+    throw new TypeError(
+      "Cannot send a GET or HEAD request with a body: this runtime has no node:http client " +
+        "reachable through process.getBuiltinModule",
+    );
   }
-  if (agents.size >= MAX_AGENTS) {
-    for (const [name, pooled] of agents) {
-      if (pooled.active > 0) continue;
-      agents.delete(name);
-      pooled.agent.destroy();
-      break;
-    }
-  }
-  // With every slot busy, this exchange gets an agent of its own that keeps no connection.
-  const keep = agents.size < MAX_AGENTS;
-  const pooled = { agent: new module.Agent({ ...settings, keepAlive: keep }), active: 0 };
-  if (keep) agents.set(key, pooled);
-  return pooled;
-}
-
-function tlsOptions(tls: NodeTls | undefined): Record<string, unknown> {
-  const options: Record<string, unknown> = {};
-  if (tls?.ca !== undefined) options.ca = tls.ca;
-  if (tls?.cert !== undefined) options.cert = tls.cert;
-  if (tls?.key !== undefined) options.key = tls.key;
-  if (tls?.rejectUnauthorized === false) options.rejectUnauthorized = false;
-  return options;
-}
-
-/** Closes the idle keep-alive connections of every agent not in use (a session's `close()`). */
-export function closeIdleNodeAgents(): void {
-  for (const [name, pooled] of agents) {
-    if (pooled.active > 0) continue;
-    agents.delete(name);
-    pooled.agent.destroy();
-  }
+  return module;
 }
 
 const encoder = new TextEncoder();
-/** Statuses whose Response has no body (the Fetch standard's null body statuses, 1xx aside). */
-const NULL_BODY = new Set([204, 205, 304]);
 
 /** The body as bytes to write at once, or a stream to pump, and its size when known. */
 interface Outgoing {
@@ -210,11 +138,7 @@ export async function nodeFetch(url: string, init: NodeFetchInit): Promise<globa
   const { signal } = init;
   if (signal?.aborted) throw signal.reason;
   const body = outgoing(init.body);
-  const module = await load(scheme);
-  if (signal?.aborted) {
-    await body.stream?.cancel(signal.reason).catch(() => {});
-    throw signal.reason;
-  }
+  const module = load(scheme);
   const headers: Record<string, string> = { ...init.headers };
   if (body.size !== null) {
     headers["content-length"] = String(body.size);
@@ -223,19 +147,21 @@ export async function nodeFetch(url: string, init: NodeFetchInit): Promise<globa
     // node:http frames no body on GET, HEAD or DELETE unless told to.
     headers["transfer-encoding"] = "chunked";
   }
-  const pooled = agentFor(module, scheme, init.tls);
-  return exchange(module, target, { ...init, headers }, body, pooled);
+  const client = init.client ?? DEFAULT_CLIENT;
+  const agent = client.agent(scheme, (options) => new module.Agent(options));
+  const options = requestOptions(target, { ...init, headers }, agent, nodeTls(client.tls, scheme));
+  return await exchange(module, options, init.signal, body);
 }
 
 /** The request on the wire, settled once: a Response, or the first failure. */
 function exchange(
   module: HttpModule,
-  target: URL,
-  init: NodeFetchInit,
+  options: Record<string, unknown>,
+  signal: AbortSignal | undefined,
   body: Outgoing,
-  pooled: Pooled,
 ): Promise<globalThis.Response> {
-  const { signal } = init;
+  const method = options.method as string;
+  const lengthGiven = (options.headers as Record<string, string>)["content-length"] !== undefined;
   return new Promise((resolve, reject) => {
     let settled = false;
     let finished = false;
@@ -243,11 +169,9 @@ function exchange(
     let res: IncomingMessage | undefined;
     let failBody: ((error: unknown) => void) | undefined;
     const upload = body.stream?.getReader();
-    pooled.active++;
     const finish = () => {
       if (finished) return;
       finished = true;
-      pooled.active--;
       signal?.removeEventListener("abort", onAbort);
     };
     const fail = (error: unknown) => {
@@ -264,11 +188,13 @@ function exchange(
     const onAbort = () => fail(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      req = module.request(requestOptions(target, init, pooled.agent));
+      req = module.request(options);
     } catch (error) {
       fail(error);
       return;
     }
+    // A reused socket may have been let go of by an unread body before (see `idle`).
+    req.on("socket", (socket: { ref?(): unknown }) => socket.ref?.());
     req.on("error", (error: unknown) => {
       // After the response arrived its own stream reports a broken connection.
       if (!settled) fail(error);
@@ -282,7 +208,7 @@ function exchange(
     req.on("connect", refuse);
     req.on("response", (answer: IncomingMessage) => {
       res = answer;
-      const response = webResponse(answer, init.method, finish, (close) => failBody = close);
+      const response = webResponse(answer, method, finish, (close) => failBody = close);
       if (response instanceof Error) {
         fail(response);
         return;
@@ -297,13 +223,19 @@ function exchange(
         resolve(response);
       }
     });
-    if (init.headers["content-length"] !== undefined) req.strictContentLength = true;
+    if (lengthGiven) req.strictContentLength = true;
     writeBody(req, body.bytes, upload, fail);
   });
 }
 
-function requestOptions(target: URL, init: NodeFetchInit, agent: Agent): Record<string, unknown> {
-  const options: Record<string, unknown> = {
+function requestOptions(
+  target: URL,
+  init: NodeFetchInit,
+  agent: NodeAgent,
+  tls: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    ...tls,
     protocol: target.protocol,
     // node:http wants an IPv6 host without its brackets.
     hostname: target.hostname.replace(/^\[(.*)\]$/, "$1"),
@@ -313,8 +245,6 @@ function requestOptions(target: URL, init: NodeFetchInit, agent: Agent): Record<
     headers: init.headers,
     agent,
   };
-  if (target.protocol === "https:") Object.assign(options, tlsOptions(init.tls));
-  return options;
 }
 
 /** Writes the body: at once when in memory, else pumped from `upload`. */
@@ -395,7 +325,7 @@ function webResponse(
     return new Error("Invalid HTTP response: a header a web Response cannot hold", { cause });
   }
   let body: ReadableStream<Uint8Array> | null = null;
-  if (method === "HEAD" || NULL_BODY.has(status)) {
+  if (method === "HEAD" || NO_BODY_STATUS.has(status)) {
     answer.on("error", () => {});
     answer.on("end", finish);
     answer.on("close", finish);
@@ -412,10 +342,12 @@ function webResponse(
   }
 }
 
-/** A bigger queue than the socket's pieces (64 KiB) would only hold more of the body in memory. */
-const QUEUED_BYTES = 64 * 1024;
-
-/** The response body as a web stream: paused while its queue is full, destroyed on cancel. */
+/**
+ * The response body as a web stream, read from the connection only while a read waits for it
+ * (a queue of nothing: the socket's own buffer holds what came early), destroyed on cancel. The
+ * socket holds the process open only while a read waits, so an unread streamed response lets
+ * the process end, as fetch does.
+ */
 function bodyStream(
   answer: IncomingMessage,
   finish: () => void,
@@ -435,7 +367,7 @@ function bodyStream(
       answer.on("data", (chunk: Uint8Array) => {
         if (!open) return;
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) answer.pause();
+        if ((controller.desiredSize ?? 0) <= 0) idle(answer);
       });
       answer.on("end", () => end());
       answer.on("error", (error: unknown) => end(error));
@@ -443,8 +375,10 @@ function bodyStream(
         const error = new Error("aborted: the connection closed before the body was complete");
         end(Object.assign(error, { code: "ECONNRESET" }));
       });
+      idle(answer);
     },
     pull() {
+      answer.socket?.ref?.();
       answer.resume();
     },
     cancel() {
@@ -452,5 +386,11 @@ function bodyStream(
       finish();
       answer.destroy();
     },
-  }, { highWaterMark: QUEUED_BYTES, size: (chunk) => chunk.byteLength });
+  }, { highWaterMark: 0 });
+}
+
+/** Stops reading `answer` until the next read, and lets its socket not hold the process. */
+function idle(answer: IncomingMessage): void {
+  answer.pause();
+  answer.socket?.unref?.();
 }
