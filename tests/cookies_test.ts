@@ -176,16 +176,18 @@ test("jar refuses a Secure cookie received over plain http", () => {
   assert.equal(header(jar, "https://example.com/"), "b=2");
 });
 
-test("jar sends a Secure cookie to https only, localhost included", () => {
+test("jar sends a Secure cookie to https and to loopback hosts only", () => {
   const jar = new CookieJar();
   jar.setFromResponse(new URL("https://example.com/"), ["a=1; Secure"], NOW);
   jar.setFromResponse(new URL("https://localhost/"), ["b=2; Secure"], NOW);
+  jar.setFromResponse(new URL("https://127.0.0.1/"), ["c=3; Secure"], NOW);
   for (const cookie of jar) assert.equal(cookie.secure, true);
   assert.equal(header(jar, "https://example.com/"), "a=1");
   assert.equal(header(jar, "http://example.com/"), null);
   assert.equal(header(jar, "ws://example.com/"), null);
-  assert.equal(header(jar, "http://localhost/"), null);
+  assert.equal(header(jar, "http://localhost/"), "b=2");
   assert.equal(header(jar, "https://localhost/"), "b=2");
+  assert.equal(header(jar, "http://127.0.0.1:8080/"), "c=3");
 });
 
 test("jar reads attribute names in any case and the last one wins", () => {
@@ -667,11 +669,21 @@ test("jar treats cookies named __proto__ and constructor like any other", () => 
   assert.equal(jar.get("__proto__"), undefined);
 });
 
-test("jar refuses a Secure cookie from any scheme but https", () => {
-  assert.equal(jarFrom("ws://example.com/", "a=1; Secure").size, 0);
-  assert.equal(jarFrom("http://localhost/", "a=1; Secure").size, 0);
-  assert.equal(jarFrom("http://127.0.0.1/", "a=1; Secure").size, 0);
-  assert.equal(jarFrom("http://[::1]/", "a=1; Secure").size, 0);
+test("jar refuses a Secure cookie from plain http, but keeps it from a loopback host", () => {
+  for (const url of ["ws://example.com/", "http://example.com/", "http://127.example.com/"]) {
+    assert.equal(jarFrom(url, "a=1; Secure").size, 0, url);
+  }
+  const loopback = [
+    "http://localhost/",
+    "http://app.localhost:3000/",
+    "http://127.0.0.1/",
+    "http://127.1.2.3:8000/",
+    "http://[::1]/",
+  ];
+  for (const url of loopback) {
+    assert.equal(jarFrom(url, "a=1; Secure").size, 1, url);
+    assert.equal(jarFrom(url, "__Secure-a=1; Secure").size, 1, url);
+  }
 });
 
 test("jar enforces the __Secure- and __Host- prefixes, matched in any case", () => {
@@ -735,7 +747,8 @@ function referenceHeader(cookies: readonly Cookie[], url: URL, now: number): str
   const isIp = host.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(host);
   const matches = cookies.filter((cookie) => {
     if (cookie.expires !== null && cookie.expires <= now) return false;
-    if (cookie.secure && url.protocol !== "https:") return false;
+    const loopback = /^(?:localhost|.*\.localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(host);
+    if (cookie.secure && url.protocol !== "https:" && !loopback) return false;
     const domainOk = cookie.hostOnly
       ? cookie.domain === host
       : cookie.domain === "" || cookie.domain === host ||
@@ -829,7 +842,8 @@ test("r.cookies lists only what a jar keeps from a real response", async () => {
   try {
     const r = await get(`${server.url}/set`);
     assert.equal(r.headers.split("\r\n").filter((line) => line.startsWith("set-cookie")).length, 9);
-    assert.deepEqual(Object.entries(r.cookies), [["k", "1"], ["m", "6"]]);
+    // From a loopback host a Secure cookie is kept: it is a secure context, as in browsers.
+    assert.deepEqual(Object.entries(r.cookies), [["k", "1"], ["s", "3"], ["m", "6"]]);
     assert.equal(Object.getPrototypeOf(r.cookies), null);
   } finally {
     await server.close();

@@ -1,6 +1,7 @@
 /**
  * The cookie jar: RFC 6265 §5.1-5.4 storage and retrieval, with RFC 6265bis's rules that a
- * `Secure` cookie is never accepted from, nor sent to, a plain `http://` URL and that the
+ * `Secure` cookie is never accepted from, nor sent to, a plain `http://` URL (a loopback host
+ * counts as secure, as in browsers and curl) and that the
  * `__Secure-` and `__Host-` name prefixes hold. A `Domain` attribute naming a public suffix (the
  * Public Suffix List, or any single label such as `localhost`) is refused unless it is the
  * request host itself, which then keeps the cookie as host-only (RFC 6265 §5.3 step 5).
@@ -199,7 +200,7 @@ export class CookieJar implements Iterable<Cookie> {
     if (setCookie.length === 0) return;
     const host = url.hostname;
     if (host === "") return;
-    const secureScheme = url.protocol === "https:";
+    const secureScheme = isSecureContext(url);
     for (const line of setCookie) {
       const cookie = parseSetCookie(line, url.pathname, now);
       if (cookie === null || (cookie.secure && !secureScheme)) continue;
@@ -242,7 +243,7 @@ export class CookieJar implements Iterable<Cookie> {
     if (typeof url === "string") url = new URL(url);
     const host = url.hostname;
     if (host === "") return null;
-    const secureScheme = url.protocol === "https:";
+    const secureScheme = isSecureContext(url);
     const path = url.pathname;
     const matches: Entry[] = [];
     for (const domain of domainsOf(host)) {
@@ -690,6 +691,17 @@ function siteOf(domain: string): string {
 }
 
 /** Whether a canonical host is an IPv4 or bracketed IPv6 address. */
+/** Loopback hosts: `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`. */
+const LOOPBACK = /^(?:localhost|[^]*\.localhost|127(?:\.\d{1,3}){3}|\[::1\])\.?$/;
+
+/**
+ * Whether `url` is a secure context for cookies: https, or a loopback host, which browsers and
+ * curl treat as secure, so a local development server's `Secure` cookies work over http.
+ */
+function isSecureContext(url: URL): boolean {
+  return url.protocol === "https:" || LOOPBACK.test(url.hostname);
+}
+
 function isIp(host: string): boolean {
   return host.startsWith("[") || IPV4.test(host);
 }
