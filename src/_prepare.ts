@@ -9,7 +9,7 @@ import { type RetryPolicy, retryPolicy } from "./_retry.ts";
 import { dropCredentials } from "./_credentials.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { type ClientLease, leaseClient } from "./transport/_clients.ts";
-import { createSender, type Sender } from "./transport/_sender.ts";
+import { createSender, type Sender, type SenderPlan } from "./transport/_sender.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { canStreamUploads, type UploadProgress } from "./_upload.ts";
 import { appendParams, parseTarget } from "./_url.ts";
@@ -102,8 +102,6 @@ export interface Prepared {
   readonly retries: RetryPolicy;
   /** How every hop goes out. */
   readonly sender: Sender;
-  /** True when the sender holds a runtime client to release when the call ends. */
-  readonly leased: boolean;
 }
 
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -211,29 +209,17 @@ export function prepare(
   const signal = checkSignal(options.signal);
   const retries = retryPolicy(options.retries);
   const total = totalMs(options.total_timeout);
-  const hooks = session?.requestHooks;
   const inflateHere = inflatesHere(custom, maxBytes !== null || stream, headers);
   if (inflateHere) (headers ??= new HeaderMap()).set("accept-encoding", "gzip, deflate, br");
-  const bodyOnGet = body.body !== null && (method === "GET" || method === "HEAD")
-    ? `a ${method} request with a body ('${bodyOption(options)}')`
-    : null;
   // Last: nothing after it throws, so a leased client is always released by the hop loop.
-  const lease = clientOf(options, session, bodyOnGet === null);
-  let sender: Sender;
-  try {
-    sender = createSender({
-      lease,
-      custom,
-      hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
-      uploadProgress,
-      inflateHere,
-      follow,
-      canonical: where.canonical,
-    }, bodyOnGet);
-  } catch (error) {
-    lease.release();
-    throw error;
-  }
+  const sender = senderOf(method, options, session, body, {
+    custom,
+    hooks: null,
+    uploadProgress,
+    inflateHere,
+    follow,
+    canonical: where.canonical,
+  });
   return Object.freeze({
     method,
     href: where.href,
@@ -254,8 +240,35 @@ export function prepare(
     sensitive,
     retries,
     sender,
-    leased: lease.client.settings !== null,
   });
+}
+
+/**
+ * How the call's hops go out: the runtime client for its TLS and proxy settings (leased), and
+ * the sender chosen once for the whole call.
+ */
+function senderOf(
+  method: string,
+  options: RequestOptions,
+  session: SessionContext | null,
+  body: EncodedBody,
+  plan: Omit<SenderPlan, "lease">,
+): Sender {
+  const bodyOnGet = body.body !== null && (method === "GET" || method === "HEAD")
+    ? `a ${method} request with a body ('${bodyOption(options)}')`
+    : null;
+  const hooks = session?.requestHooks;
+  const lease = clientOf(options, session, bodyOnGet === null);
+  try {
+    return createSender({
+      ...plan,
+      lease,
+      hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
+    }, bodyOnGet);
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
 }
 
 /**

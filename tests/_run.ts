@@ -7,7 +7,8 @@
 // is not set; without it those tests say loudly that they skipped. Node 24+ is the one on PATH
 // or the `node` package from the npm registry; the browser test installs playwright-core into
 // tests/browser/deps/node_modules when it is missing and needs Debian's chromium; the Workers
-// test installs Miniflare (and with it workerd) into tests/workers/deps/node_modules.
+// test installs Miniflare (and with it workerd) into tests/workers/deps/node_modules. The dev-only
+// packages of tests/deps (Zod, Valibot) are installed the same way.
 
 const root = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -142,22 +143,24 @@ async function nodeTally(node: string): Promise<Tally> {
   };
 }
 
-/** `npm ci` of a step's dev-only packages when `probe` is missing; false when it failed. */
-async function installDeps(folder: string, probe: string): Promise<boolean> {
+/**
+ * Installs the dev-only npm packages of `dir` (its package-lock.json) when they are missing;
+ * null when they are there, else why not.
+ */
+async function npmDeps(dir: string): Promise<string | null> {
   try {
-    Deno.statSync(`${root}${folder}/node_modules/${probe}`);
-    return true;
+    Deno.statSync(`${root}${dir}/node_modules/.package-lock.json`);
+    return null;
   } catch {
-    const args = ["ci", "--prefix", folder, "--no-audit", "--no-fund"];
-    return (await run("npm", args, env)).code === 0;
+    const args = ["ci", "--prefix", dir, "--no-audit", "--no-fund"];
+    return (await run("npm", args, env)).code === 0 ? null : `'npm ${args.join(" ")}' failed`;
   }
 }
 
 /** The browser test, after installing its dev-only npm packages when they are missing. */
 async function browserTally(node: string): Promise<Tally> {
-  if (!await installDeps("tests/browser/deps", "playwright-core/package.json")) {
-    return missing("browser", "'npm ci --prefix tests/browser/deps' failed");
-  }
+  const why = await npmDeps("tests/browser/deps");
+  if (why !== null) return missing("browser", why);
   const { code, text } = await run(node, ["tests/browser/run.ts"], {
     ...env,
     DENO: Deno.execPath(),
@@ -174,9 +177,8 @@ async function browserTally(node: string): Promise<Tally> {
 
 /** The Workers test (node:test in Node), after installing Miniflare when it is missing. */
 async function workersTally(node: string): Promise<Tally> {
-  if (!await installDeps("tests/workers/deps", "miniflare/package.json")) {
-    return missing("workers", "'npm ci --prefix tests/workers/deps' failed");
-  }
+  const why = await npmDeps("tests/workers/deps");
+  if (why !== null) return missing("workers", why);
   const { code, text } = await run(node, ["--test-reporter=spec", "tests/workers/run.ts"], {
     ...env,
     DENO: Deno.execPath(),
@@ -205,6 +207,9 @@ if (!Deno.env.get("HTTPBIN_URL") && only !== "browser") {
 }
 
 const tallies: Tally[] = [];
+// Zod and Valibot for the validation tests, on every runtime.
+const depsMissing = only === "browser" || only === "workers" ? null : await npmDeps("tests/deps");
+if (depsMissing !== null) console.log(`tests/deps: ${depsMissing}`);
 try {
   if (only === undefined || only === "deno") {
     const { code, text } = await run(

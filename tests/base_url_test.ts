@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { type Echo, header, serve, type TestServer } from "./_server.ts";
-import { rejectsWith } from "./hardening/_fixtures.ts";
+import { rejectsWith } from "./_fixtures.ts";
 
 let api: TestServer;
 let evil: TestServer;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Cookie, CookieJar } from "../src/cookies/jar.ts";
-import { get, Response as RequestsResponse } from "../mod.ts";
+import { get, Response as RequestsResponse, Session } from "../mod.ts";
 import { serve } from "./_server.ts";
 
 // Iteration, get(), size and toObject() use the clock, so the fixtures are set at the real time.
@@ -866,4 +866,41 @@ test("r.cookies of a response built by hand drops only what its lines delete or 
   );
   assert.equal(r.url, "");
   assert.deepEqual(Object.entries(r.cookies), [["g", "7"], ["s", "3"], ["b", "2"]]);
+});
+
+test("a Session logs in to a local http server whose cookies are Secure, and sends them back", async () => {
+  const server = await serve((req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/login") {
+      const headers = new Headers();
+      headers.append("set-cookie", "sid=1; Secure; HttpOnly; Path=/");
+      headers.append("set-cookie", "__Host-csrf=2; Secure; Path=/");
+      return new Response("welcome", { headers });
+    }
+    return new Response(req.headers.get("cookie") ?? "none");
+  });
+  try {
+    await using session = new Session();
+    await session.post(`${server.url}/login`);
+    assert.equal((await session.get(`${server.url}/me`)).content, "sid=1; __Host-csrf=2");
+    // localhost is loopback too, but another host: its own cookies only.
+    const local = server.url.replace("127.0.0.1", "localhost");
+    assert.equal((await session.get(`${local}/me`)).content, "none");
+  } finally {
+    await server.close();
+  }
+});
+
+test("a Session still refuses Secure cookies from a plain http origin that is not loopback", async () => {
+  const fetch = (req: Request) =>
+    new URL(req.url).pathname === "/login"
+      ? new Response("welcome", { headers: { "set-cookie": "sid=1; Secure; Path=/" } })
+      : new Response(req.headers.get("cookie") ?? "none");
+  await using session = new Session({ fetch });
+  await session.post("http://app.example/login");
+  assert.equal(session.cookies.size, 0);
+  assert.equal((await session.get("http://app.example/me")).content, "none");
+  await session.post("https://app.example/login");
+  assert.equal((await session.get("https://app.example/me")).content, "sid=1");
+  assert.equal((await session.get("http://app.example/me")).content, "none");
 });

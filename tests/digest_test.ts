@@ -510,3 +510,75 @@ test("digest: a same-origin redirect that challenges again is answered, every 40
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+test("digest: a redirect to the same URL that challenges again is answered again", async () => {
+  const { Session } = await import("../mod.ts");
+  const password = "pw";
+  // The first answered request is redirected back to its own URL under a new realm, which the
+  // known challenge cannot answer: the module must answer the second 401 too (Python requests
+  // starts its 401 count again after every redirect).
+  let answered = 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const realm = answered === 0 ? "first" : "second";
+    const nonce = `${realm}-nonce`;
+    const p = req.headers.authorization === undefined
+      ? null
+      : authParams(req.headers.authorization);
+    const expected = p === null ? "" : h(
+      "MD5",
+      `${h("MD5", `user:${realm}:${password}`)}:${nonce}:${p.nc}:${p.cnonce}:auth:${
+        h("MD5", `GET:${req.url}`)
+      }`,
+    );
+    if (p === null || p.realm !== realm || p.response !== expected) {
+      res.writeHead(401, {
+        "www-authenticate": `Digest realm="${realm}", qop="auth", nonce="${nonce}"`,
+      });
+      return res.end("no");
+    }
+    if (++answered === 1) {
+      res.writeHead(302, { location: "/same" });
+      return res.end();
+    }
+    res.end("in");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await using session = new Session({ auth: new HTTPDigestAuth("user", password) });
+    const r = await session.get(`${origin}/same`);
+    assert.equal(r.status_code, 200);
+    assert.equal(r.content, "in");
+    assert.deepEqual(r.history.map((hop) => hop.status_code), [401, 302, 401]);
+    assert.ok(r.history.every((hop) => new URL(hop.url).pathname === "/same"));
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test("digest: challenges do not count as redirects against max_redirects", async () => {
+  const { Session } = await import("../mod.ts");
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers.authorization === undefined) {
+      res.writeHead(401, { "www-authenticate": 'Digest realm="r", qop="auth", nonce="n"' });
+      return res.end("no");
+    }
+    if (req.url === "/from") {
+      res.writeHead(302, { location: "/to" });
+      return res.end();
+    }
+    res.end("arrived");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await using session = new Session({ auth: new HTTPDigestAuth("user", "pw") });
+    const r = await session.get(`${origin}/from`, { max_redirects: 1 });
+    assert.equal(r.content, "arrived");
+    assert.deepEqual(r.history.map((hop) => hop.status_code), [401, 302]);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

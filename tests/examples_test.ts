@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import process from "node:process";
 import { IS_DENO } from "./_raw.ts";
 
@@ -25,10 +26,13 @@ function documentedFlags(script: string): string[] {
   assert.fail(`${script} has no '//   deno run FLAGS ${script}' line in its first comment`);
 }
 
-function run(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  script: string,
+  extra: string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const [cmd, args] = IS_DENO
-    ? [process.execPath, ["run", ...documentedFlags(script), script]]
-    : [process.execPath, [script]];
+    ? [process.execPath, ["run", ...documentedFlags(script), script, ...extra]]
+    : [process.execPath, [script, ...extra]];
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd: root, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } }, (
       error,
@@ -47,6 +51,14 @@ const expectations: [string, RegExp][] = [
   ["examples/poll_with_retries.ts", /reading 3:[\s\S]*temperature/],
   ["examples/download_progress.ts", /saved 5000000 bytes/],
   ["examples/session_login.ts", /session[\s\S]*opensesame[\s\S]*200[\s\S]*camera-01/],
+  [
+    "examples/paginate.ts",
+    /^camera-01 ★7\n[\s\S]*\n9 repositories; most starred: camera-08 \(★16\)\n$/,
+  ],
+  [
+    "examples/login_persist.ts",
+    /^(logged in; cookies saved to|reused the cookies saved in) .+\n200 [\s\S]*camera-01/,
+  ],
   ["examples/stream_lines.ts", /event 1: motion detected[\s\S]*event 5: motion detected/],
   ["examples/stream_tokens.ts", /^Hello, camera-01! Tokens arrive as they come\.\n11 tokens\n$/],
   [
@@ -74,3 +86,22 @@ for (const [script, expected] of expectations) {
     assert.match(stdout, expected);
   });
 }
+
+test("example examples/login_persist.ts logs in on the first run and not on the second", async () => {
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/login-persist-`);
+  try {
+    const file = `${dir}/cookies.txt`;
+    const first = await run("examples/login_persist.ts", ["", file]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^logged in; cookies saved to .*\n200 [\s\S]*camera-01/);
+    assert.match(
+      fs.readFileSync(file, "utf8"),
+      /^# Netscape HTTP Cookie File\n[\s\S]*\tsession\topensesame\n/,
+    );
+    const second = await run("examples/login_persist.ts", ["", file]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^reused the cookies saved in .*: no login\n200 [\s\S]*camera-01/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,10 +3,20 @@
 // other request.
 
 import { after, before, test } from "node:test";
+import { execFile } from "node:child_process";
+import process from "node:process";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
-import { closedPort, HTTPBIN, redirect, type Scripted, scripted, sized } from "./_server.ts";
-import { tlsServer } from "./hardening/_fixtures.ts";
+import {
+  closedPort,
+  HTTPBIN,
+  IS_DENO,
+  redirect,
+  type Scripted,
+  scripted,
+  sized,
+} from "./_server.ts";
+import { tlsServer } from "./_tls.ts";
 
 /** What the raw server read: the request head and its body, per request. */
 const seen: { head: string; body: string }[] = [];
@@ -120,4 +130,67 @@ test("a GET body reaches a real httpbin's /anything", async (t) => {
   const s = new requests.Session({ base_url: HTTPBIN });
   const viaSession = (await s.get("anything", { data: "plain" })).json() as { data: string };
   assert.equal(viaSession.data, "plain");
+});
+
+/** Runs `script` (a module) in a child of this runtime; resolves with its output, or rejects. */
+function child(script: string, ms: number): Promise<{ out: string; seconds: number }> {
+  const started = performance.now();
+  const [cmd, args] = IS_DENO
+    ? [process.execPath, ["eval", "--ext=ts", script]]
+    : [process.execPath, ["--input-type=module", "-e", script]];
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: ms }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve({ out: String(stdout), seconds: (performance.now() - started) / 1000 });
+    });
+  });
+}
+
+test("an unread streamed GET-with-body response lets the script exit; a read keeps it", async () => {
+  // Headers at once, the body only after a while: an idle socket must not hold the child.
+  const server = await scripted((_, socket) => {
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n");
+    setTimeout(() => socket.writable && socket.write("body"), 1_500);
+  });
+  const module = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
+  try {
+    const unread = await child(
+      `import * as requests from ${module};
+const r = await requests.get(${JSON.stringify(server.url)}, { data: "q", stream: true });
+console.log("status", r.status_code);`,
+      20_000,
+    );
+    assert.match(unread.out, /status 200/);
+    assert.ok(unread.seconds < 1.4, `the script took ${unread.seconds} s to exit`);
+    const read = await child(
+      `import * as requests from ${module};
+const r = await requests.get(${JSON.stringify(server.url)}, { data: "q", stream: true });
+console.log("body", new TextDecoder().decode(await r.read()));`,
+      20_000,
+    );
+    assert.match(read.out, /body body/);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a reason phrase with control bytes is the standard one, on fetch and node:http alike", async () => {
+  const phrases = ["O\x01K", "O\x1b[2JK", "\x1b]0;pwned\x07"];
+  const server = await scripted((seen, socket) => {
+    const phrase = phrases[Number(seen.target.slice(1))];
+    socket.write(sized(`200 ${phrase}`, [], "x"));
+  });
+  try {
+    for (let i = 0; i < phrases.length; i++) {
+      for (const options of [{}, { data: "q" }]) {
+        const r = await requests.get(`${server.url}/${i}`, options).catch((e) => e);
+        // A runtime may refuse such a status line outright; what it must never do is pass it on.
+        if (r instanceof requests.Response) {
+          assert.equal(r.reason, "OK", JSON.stringify(phrases[i]));
+        } else assert.ok(r instanceof requests.ConnectionError, String(r));
+      }
+    }
+  } finally {
+    await server.close();
+  }
 });

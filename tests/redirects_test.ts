@@ -9,23 +9,25 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { InvalidURLError, Session, TooManyRedirectsError } from "../mod.ts";
-import { type Echo, header, serve, type TestServer } from "./_server.ts";
 import {
+  type Echo,
+  header,
   type HeaderLine,
   headerOf,
   ok,
   rawServer,
   redirect,
-  rejectsWith,
   response,
   RUNTIME,
   type Scripted,
   scripted,
   type Seen,
+  serve,
   sized,
-  type TlsServer,
-  tlsServer,
-} from "./hardening/_fixtures.ts";
+  type TestServer,
+} from "./_server.ts";
+import { rejectsWith } from "./_fixtures.ts";
+import { type TlsServer, tlsServer } from "./_tls.ts";
 
 /** In-process echo servers (the routes of tests/_server.ts), two origins. */
 let a: TestServer;

@@ -307,6 +307,49 @@ test("gzip, stacked gzip and 'identity, gzip' all arrive decoded", async ({ api 
   assert.deepEqual(bodies, [{ decoded: true }, { decoded: true }, { decoded: true }]);
 });
 
+test("paginate() follows Link headers in the page, items validated by a schema", async () => {
+  const { requests } = globalThis as unknown as { requests: Requests };
+  const fetch = (req: Request) => {
+    const page = Number(new URL(req.url).searchParams.get("page") ?? 1);
+    const headers = page < 3 ? { link: `</items?page=${page + 1}>; rel="NEXT"` } : undefined;
+    return Response.json([page * 10, page * 10 + 1], { headers });
+  };
+  const Doubled: import("../../mod.ts").StandardSchemaV1<unknown, number> = {
+    "~standard": {
+      version: 1,
+      vendor: "test",
+      validate: (value) =>
+        typeof value === "number" ? { value: value * 2 } : { issues: [{ message: "NaN" }] },
+    },
+  };
+  const items: number[] = [];
+  const walk = requests.paginate("http://pages.test/items", {
+    fetch,
+    pagination: { schema: Doubled },
+  });
+  for await (const item of walk) items.push(item);
+  return items;
+}, (items) => {
+  assert.deepEqual(items, [20, 22, 40, 42, 60, 62]);
+});
+
+test("a cookie jar has no file in a browser: save() and load() say so; JSON works", async () => {
+  const { requests } = globalThis as unknown as { requests: Requests };
+  const jar = new requests.CookieJar();
+  jar.set("sid", "42", { domain: "example.com" });
+  const failure = (e: Error) => `${e.name}: ${e.message}`;
+  const save = await jar.save("cookies.txt").then(() => "saved", failure);
+  const load = await requests.CookieJar.load("cookies.txt").then(() => "loaded", failure);
+  const again = requests.CookieJar.fromJSON(JSON.parse(JSON.stringify(jar)));
+  return { save, load, header: again.cookieHeader("http://www.example.com/") };
+}, (r) => {
+  assert.deepEqual(r, {
+    save: "TypeError: Cannot use 'jar.save()': this runtime has no file access",
+    load: "TypeError: Cannot use 'CookieJar.load()': this runtime has no file access",
+    header: "sid=42",
+  });
+});
+
 // ---- servers
 
 function listen(server: http.Server): Promise<string> {
