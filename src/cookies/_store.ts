@@ -49,6 +49,8 @@ export class CookieStore {
   /** No cookie expires before this; a sweep for expired cookies is due only from then on. */
   #nextExpiry = Infinity;
   #created = 0;
+  /** Counts every change: what was computed from the entries at one version holds until it. */
+  version = 0;
 
   constructor(limits: StoreLimits) {
     this.#limits = limits;
@@ -74,6 +76,7 @@ export class CookieStore {
    * order), an expired item only deletes, and a new entry may push out others to keep the caps.
    */
   put(key: string, item: Cookie, now: number): void {
+    this.version++;
     if (item.expires !== null && item.expires <= now) {
       this.delete(key);
       return;
@@ -98,6 +101,7 @@ export class CookieStore {
   delete(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
+    this.version++;
     this.#entries.delete(key);
     const bucket = this.#domains.get(entry.item.domain)!;
     bucket.delete(key);
@@ -108,6 +112,7 @@ export class CookieStore {
 
   /** Removes every entry. */
   clear(): void {
+    this.version++;
     this.#entries.clear();
     this.#domains.clear();
     this.#sites = null;

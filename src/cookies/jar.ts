@@ -104,6 +104,8 @@ export interface CookieFilter {
 /** The most cookies a jar keeps (RFC 6265 §6.1 asks for at least 3000). */
 const MAX_COOKIES = 3000;
 /** The most cookies one site keeps (§6.1: at least 50); Chromium's and Firefox's number. */
+/** How many Cookie headers a jar keeps built (scripts call a few URLs again and again). */
+const HEADERS_KEPT = 64;
 const MAX_PER_SITE = 180;
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
 const SAME_SITE: ReadonlySet<unknown> = new Set(["Strict", "Lax", "None", null]);
@@ -170,6 +172,9 @@ export class CookieJar implements Iterable<Cookie> {
    * assert.equal(jar.cookieHeader(new URL("http://any.example/")), "token=t1");
    * ```
    */
+  /** Cookie headers built lately, by URL, with the store version and expiry they hold for. */
+  #headers = new Map<string, { header: string | null; until: number; version: number }>();
+
   constructor(init?: Record<string, string>) {
     stores.set(this, this.#store);
     if (init !== undefined) {
@@ -247,13 +252,29 @@ export class CookieJar implements Iterable<Cookie> {
    * ```
    */
   cookieHeader(url: URL | string, now: number = Date.now()): string | null {
-    if (this.#store.size === 0) return null;
-    if (typeof url === "string") url = new URL(url);
+    const store = this.#store;
+    if (store.size === 0) return null;
+    // Scripts send to the same few URLs again and again: a header is built once per URL until
+    // the jar changes or a cookie in it expires.
+    const key = typeof url === "string" ? url : `${url.protocol}//${url.host}${url.pathname}`;
+    const known = this.#headers.get(key);
+    if (known !== undefined && known.version === store.version && now < known.until) {
+      return known.header;
+    }
+    const built = this.#buildHeader(typeof url === "string" ? new URL(url) : url, now);
+    if (this.#headers.size >= HEADERS_KEPT) this.#headers.clear();
+    this.#headers.set(key, { ...built, version: store.version });
+    return built.header;
+  }
+
+  /** The Cookie header for `url` (RFC 6265 §5.4), and until when it holds. */
+  #buildHeader(url: URL, now: number): { header: string | null; until: number } {
     const host = url.hostname;
-    if (host === "") return null;
+    if (host === "") return { header: null, until: Infinity };
     const secureScheme = isSecureContext(url);
     const path = url.pathname;
     const matches: Entry[] = [];
+    let until = Infinity;
     for (const domain of domainsOf(host)) {
       const entries = this.#store.inDomain(domain);
       if (entries === undefined) continue;
@@ -265,12 +286,14 @@ export class CookieJar implements Iterable<Cookie> {
         }
         if (cookie.secure && !secureScheme) continue;
         if (cookie.hostOnly ? cookie.domain !== host : !domainMatch(host, cookie.domain)) continue;
-        if (pathMatch(path, cookie.path)) matches.push(entry);
+        if (!pathMatch(path, cookie.path)) continue;
+        matches.push(entry);
+        if (cookie.expires !== null && cookie.expires < until) until = cookie.expires;
       }
     }
-    if (matches.length === 0) return null;
+    if (matches.length === 0) return { header: null, until };
     matches.sort((a, b) => b.item.path.length - a.item.path.length || a.order - b.order);
-    return matches.map(({ item }) => `${item.name}=${item.value}`).join("; ");
+    return { header: matches.map(({ item }) => `${item.name}=${item.value}`).join("; "), until };
   }
 
   /**
