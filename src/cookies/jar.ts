@@ -151,9 +151,9 @@ export function replaceCookies(jar: CookieJar, cookies: Iterable<Cookie>): void 
  * ```
  */
 export class CookieJar implements Iterable<Cookie> {
-  /** Keyed by name, domain and path; insertion order is creation order. */
   /** Cookie headers built lately, by URL, with the store version and expiry they hold for. */
   #headers = new Map<string, { header: string | null; until: number; version: number }>();
+  /** Keyed by name, domain and path; insertion order is creation order. */
   #store: CookieStore = new CookieStore({
     perSite: MAX_PER_SITE,
     total: MAX_COOKIES,
