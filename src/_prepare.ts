@@ -58,11 +58,11 @@ export interface SessionContext {
   client?: SessionClient | null;
 }
 
-/** The runtime client a session leased for its own settings; its calls use it, never release it. */
+/** The runtime client a session leased for its own settings, which its calls use. */
 export interface SessionClient {
   /** The session's settings. */
   readonly settings: Settings;
-  /** A lease on the session's client whose `release()` does nothing: the session releases. */
+  /** A lease for one call on the session's client: it stays open until the call releases it. */
   lease(): ClientLease;
 }
 

@@ -8,7 +8,7 @@
 import { clip } from "./_clip.ts";
 import { addHeaders, trackedHeaders } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
-import { type ClientLease, leaseClient } from "./transport/_clients.ts";
+import { type ClientLease, leaseClient, leaseForCall } from "./transport/_clients.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { controlCharacter, redactUrl } from "./_url.ts";
 import { checkAuth } from "./_auth.ts";
@@ -160,7 +160,7 @@ export class Session {
       settings,
       lease: () => {
         this.#lease ??= leaseClient(settings, true);
-        return { client: this.#lease.client, release() {} };
+        return leaseForCall(this.#lease.client);
       },
     };
   }
@@ -325,9 +325,9 @@ export class Session {
 
   /**
    * Releases the runtime client (TLS and proxy settings, and its connections) the session
-   * leased for its own `verify`, `cert` and `proxies`: it closes unless another session or a
-   * call still uses the same settings. Nothing of other sessions is touched. The session stays
-   * usable.
+   * leased for its own `verify`, `cert` and `proxies`: it closes once no session or call (its
+   * own calls in flight and unread streamed bodies included) uses the same settings. Nothing of
+   * other sessions is touched. The session stays usable.
    */
   close(): void {
     this.#lease?.release();
