@@ -376,7 +376,9 @@ export class Session {
   /**
    * The request's options over the session's defaults: an option the call gives with any value
    * but `undefined` (`null`, `false` and `0` included) replaces the session's; `params` merge,
-   * the call's entries winning (headers and cookies merge in `prepare`).
+   * the call's entries winning (headers and cookies merge in `prepare`). A call's
+   * `sensitive_headers` add to the session's: they guard the session's default headers, which
+   * the call cannot make less secret.
    */
   #merge(options: RequestOptions): RequestOptions {
     const merged: RequestOptions = Object.assign(bare(), this.#defaults);
@@ -385,6 +387,11 @@ export class Session {
       if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
     }
     if (this.params !== null) merged.params = mergeParams(this.params, options.params);
+    const own = this.#defaults.sensitive_headers;
+    const call = options.sensitive_headers;
+    if (Array.isArray(own) && (call === null || Array.isArray(call))) {
+      merged.sensitive_headers = call === null ? own : [...own, ...call];
+    }
     return merged;
   }
 

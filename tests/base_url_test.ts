@@ -89,6 +89,15 @@ test("an absolute URL to another origin gets none of the session's credentials",
   assert.match(ownSent.get("authorization") ?? "", /^Basic /);
 });
 
+test("a call's own sensitive_headers do not let the session's go to another origin", async () => {
+  const s = session();
+  for (const sensitive_headers of [["X-Call"], null]) {
+    const r = await s.get(`${evil.url}/x`, { headers: { "X-Call": "1" }, sensitive_headers });
+    const sent = new Map((r.json() as { headers: [string, string][] }).headers);
+    assert.equal(sent.get("x-api-key"), undefined, JSON.stringify(sensitive_headers));
+  }
+});
+
 test("a session's cookies given with base_url belong to the base host", () => {
   const s = session({ cookies: { jar: "j1" } });
   assert.deepEqual([...s.cookies].map((c) => [c.name, c.domain]), [["jar", "127.0.0.1"]]);

@@ -114,6 +114,21 @@ test("credentials and sensitive headers are dropped on a redirect to another ori
   assert.equal(header(echoed, "x-other"), "o");
 });
 
+test("a call's sensitive_headers add to its session's: the session's stay masked and at home", async () => {
+  await using s = new Session({ headers: { "X-API-Key": "k" }, sensitive_headers: ["X-API-Key"] });
+  for (const sensitive_headers of [["X-Call-Key"], null]) {
+    const r = await s.get(to(a, `${b.url}/echo`), {
+      headers: { "X-Call-Key": "c" },
+      sensitive_headers,
+    });
+    const label = JSON.stringify(sensitive_headers);
+    assert.equal(header(r.json() as Echo, "x-api-key"), null, label);
+    assert.equal(r.history[0].request.headers["x-api-key"], "***", label);
+    const callKey = sensitive_headers === null ? "c" : null;
+    assert.equal(header(r.json() as Echo, "x-call-key"), callKey, label);
+  }
+});
+
 test("credentials stay on a same-origin redirect", async () => {
   const r = await requests.get(to(a, "/echo"), {
     auth: ["user", "pass"],
