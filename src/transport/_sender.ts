@@ -291,8 +291,9 @@ class CallerSender extends BaseSender implements Sender {
   #hooks: readonly RequestHook[];
 
   constructor(plan: SenderPlan) {
-    // The caller's code sees the module's own redirect handling, whatever the platform.
-    super({ ...plan, follow: false });
+    // The caller's fetch sees the module's own redirect handling, whatever the platform; hooks
+    // before the runtime's fetch see what it will do (a browser follows redirects itself).
+    super(plan.custom === null ? plan : { ...plan, follow: false });
     this.#custom = plan.custom;
     this.#hooks = plan.hooks ?? [];
   }

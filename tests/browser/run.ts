@@ -173,6 +173,26 @@ test(
   },
 );
 
+test("a Session with a request hook has its redirects followed by the browser", async ({ api }) => {
+  const { requests } = globalThis as unknown as { requests: Requests };
+  const seen: string[] = [];
+  const session = new requests.Session({
+    hooks: { request: [(req: Request) => void seen.push(`${req.method} ${req.redirect}`)] },
+  });
+  const r = await session.get(`${api}/redirect?to=/json`).catch((e: Error) => e);
+  session.close();
+  return r instanceof Error
+    ? { error: r.message }
+    : { status: r.status_code, url: r.url, json: r.json(), seen };
+}, (r, { api }) => {
+  assert.deepEqual(r, {
+    status: 200,
+    url: `${api}/json`,
+    json: { hello: "browser", query: "" },
+    seen: ["GET follow"],
+  });
+});
+
 test("a Session sends its base_url, default headers and Basic auth", async ({ api }) => {
   const { requests } = globalThis as unknown as { requests: Requests };
   const session = new requests.Session({
