@@ -637,8 +637,11 @@ test("requests: a Session tunnels https through the proxy with its own CA", asyn
   if (await refusedOnNode({ verify: pem.ca, proxies: { https: proxyUrl } })) return;
   seenByProxy.length = 0;
   await using session = new Session({ verify: pem.ca, proxies: { https: proxyUrl } });
-  assert.equal((await session.get(`${httpsUrl}one`)).content, "hello /one");
-  assert.equal((await session.get(`${httpsUrl}two`)).content, "hello /two");
+  // By name: Bun keeps the tunnel an earlier test opened to 127.0.0.1 with the same settings.
+  const origin = httpsUrl.replace("127.0.0.1", "localhost");
+  assert.equal((await session.get(`${origin}one`)).content, "hello /one");
+  assert.equal((await session.get(`${origin}two`)).content, "hello /two");
+  assert.ok(seenByProxy.length > 0, "the proxy saw nothing");
   assert.ok(seenByProxy.every((seen) => seen.method === "CONNECT"));
 });
 
