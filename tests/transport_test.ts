@@ -370,6 +370,24 @@ test("cert presents the client certificate to a server that requires one", async
   }
 });
 
+test("PEM text after a preamble (openssl pkcs12's Bag Attributes) is PEM, never quoted as a path", async () => {
+  const bag = "Bag Attributes\n    localKeyID: 01 02 03\n";
+  const secret = pem.key.split("\n")[1];
+  for (const cert of [[pem.cert, `${bag}${pem.key}`], [`${bag}${pem.cert}`, `${bag}${pem.key}`]]) {
+    seenByMtls.length = 0;
+    // A GET with a body goes through node:http, which takes TLS settings on every runtime.
+    const r = await requests.get(`${mtlsUrl}bag`, {
+      data: "q",
+      verify: pem.ca,
+      cert: cert as [string, string],
+    }).catch((e) => e);
+    assert.ok(!String(r?.message).includes(secret), "the message shows the private key");
+    assert.equal(r.status_code, 200, String(r));
+    assert.equal(seenByMtls.length, 1);
+    assert.equal(seenByMtls[0].authorized, true);
+  }
+});
+
 test("the server requiring a client certificate rejects a request without one", async () => {
   if (await refusedOnNode({ verify: pem.ca })) return;
   seenByMtls.length = 0;
