@@ -12,7 +12,9 @@
  * and query parameters of GET, HEAD and DELETE; `key==value` is always a query parameter,
  * `Name:value` a header and `@FILE` a body sent from a file. On a terminal, JSON is
  * pretty-printed, `text/event-stream` and NDJSON bodies are printed line by line as they arrive,
- * and `-o` downloads and `@FILE` uploads show a progress bar on stderr.
+ * control characters from the server (terminal escapes such as `ESC ] 0 ; title BEL`) are shown
+ * as `\x1b`-style escapes in the body, the status line and the headers (a pipe or `-o` gets the
+ * exact bytes), and `-o` downloads and `@FILE` uploads show a progress bar on stderr.
  *
  * Exit codes: 0 for 2xx and 3xx, 4 for 4xx, 5 for 5xx, 1 for network errors, 2 for usage
  * errors, 3 when a local file (`-o FILE`, `@FILE`) cannot be written or read, 130 when
@@ -66,7 +68,14 @@ import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type CliRequest, parseArgs, UsageError } from "./src/cli/_args.ts";
 import { createOutput, FileError, localPath, openUpload } from "./src/cli/_files.ts";
-import { formatBytes, formatEventLine, formatJson, ProgressBar } from "./src/cli/_output.ts";
+import {
+  formatBytes,
+  formatEventLine,
+  formatJson,
+  ProgressBar,
+  visible,
+  VisibleText,
+} from "./src/cli/_output.ts";
 import { isCredential } from "./src/_credentials.ts";
 import { appendParams, redactUrl } from "./src/_url.ts";
 import { RequestError } from "./src/errors.ts";
@@ -132,7 +141,9 @@ Options:
 
 On a terminal, JSON is pretty-printed, text/event-stream and NDJSON bodies are
 printed as each line arrives, and an error status with an empty body is shown
-as "HTTP 404 Not Found" on stderr.
+as "HTTP 404 Not Found" on stderr. Control characters from the server (terminal
+escapes) are shown there as \\x1b-style escapes, in the body, the status line
+and the headers; a pipe or -o gets the exact bytes.
 
 Under "deno task cli", relative -o and @FILE paths are taken from the directory
 you ran it from (INIT_CWD), not the repository root.
@@ -211,7 +222,10 @@ interface Run {
   removed: string | null;
 }
 
-const say = (run: Run, text: string) => run.stderr.write(encoder.encode(text));
+/** Writes to stderr; on a terminal, control characters (a server's reason phrase, say) visibly. */
+function say(run: Run, text: string): void | Promise<void> {
+  return run.stderr.write(encoder.encode(run.stderr.isTerminal ? visible(text) : text));
+}
 
 /** The request options for what the command line asks. */
 async function requestOptions(run: Run): Promise<RequestOptions> {
@@ -331,41 +345,64 @@ async function printLines(
 
 /**
  * Writes the body to stdout and returns its size in bytes. On a terminal: pretty JSON, an
- * event stream or JSON lines line by line as they arrive; elsewhere the bytes as they arrive.
+ * event stream or JSON lines line by line as they arrive, other text as it arrives, control
+ * characters shown as `\x1b` escapes; elsewhere the exact bytes as they arrive.
  */
 async function printBody(r: Response, stdout: CliWriter, run: Run): Promise<number> {
   const type = r.raw?.headers.get("content-type") ?? "";
   const color = !run.env.NO_COLOR;
-  if (stdout.isTerminal && EVENT_STREAM.test(type)) {
-    return await printLines(r, stdout, (line) => formatEventLine(line, color));
+  if (!stdout.isTerminal) {
+    let size = 0;
+    for await (const chunk of r.iter_content()) {
+      size += chunk.byteLength;
+      await stdout.write(chunk);
+    }
+    return size;
   }
-  if (stdout.isTerminal && JSON_LINES.test(type)) {
+  if (EVENT_STREAM.test(type)) {
+    return await printLines(r, stdout, (line) => formatEventLine(visible(line), color));
+  }
+  if (JSON_LINES.test(type)) {
     return await printLines(
       r,
       stdout,
-      (line) => line.trim() === "" ? null : formatJson(line, color) ?? line,
+      (line) => line.trim() === "" ? null : formatJson(line, color) ?? visible(line),
     );
   }
-  if (stdout.isTerminal && JSON_TYPE.test(type)) {
+  if (JSON_TYPE.test(type)) {
     await r.read();
     if (r.bytes.byteLength === 0) return 0;
-    const text = formatJson(r.content, color) ?? r.content;
+    const text = formatJson(r.content, color) ?? visible(r.content);
     await stdout.write(encoder.encode(text.endsWith("\n") ? text : `${text}\n`));
     return r.bytes.byteLength;
   }
+  return await printText(r, stdout, run);
+}
+
+/**
+ * Writes a body to a terminal as it arrives, control characters made visible, and returns its
+ * size in bytes; a body holding a NUL byte is binary and not shown.
+ */
+async function printText(r: Response, stdout: CliWriter, run: Run): Promise<number> {
+  const shown = new VisibleText();
   let size = 0;
-  let last = 10;
+  let endsLine = true;
+  const show = async (text: string) => {
+    if (text === "") return;
+    await stdout.write(encoder.encode(text));
+    endsLine = text.endsWith("\n");
+  };
   for await (const chunk of r.iter_content()) {
     size += chunk.byteLength;
-    if (stdout.isTerminal && chunk.includes(0)) {
+    if (chunk.includes(0)) {
       r.close();
       await say(run, "requests: binary body not shown on a terminal; use -o FILE to save it\n");
       return size;
     }
-    await stdout.write(chunk);
-    last = chunk[chunk.byteLength - 1];
+    await show(shown.push(chunk));
   }
-  if (stdout.isTerminal && last !== 10) await stdout.write(encoder.encode("\n"));
+  await show(shown.end());
+  if (!endsLine) await stdout.write(encoder.encode("\n"));
   return size;
 }
 
@@ -465,9 +502,8 @@ export async function main(args: readonly string[], options: CliOptions = {}): P
     req = parseArgs(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    await stderr.write(
-      encoder.encode(`requests: ${error.message}\nRun 'requests --help' for usage.\n`),
-    );
+    const text = `requests: ${error.message}\nRun 'requests --help' for usage.\n`;
+    await stderr.write(encoder.encode(stderr.isTerminal ? visible(text) : text));
     return 2;
   }
   if (req.help) {

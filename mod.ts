@@ -34,6 +34,13 @@
 export { del, del as delete, get, head, patch, post, put, request } from "./src/request.ts";
 export { type Link, Response, type SentRequest, type ServerSentEvent } from "./src/response.ts";
 export { events, type EventsOptions } from "./src/events.ts";
+export {
+  type NextPage,
+  type PageOptions,
+  paginate,
+  type PaginateOptions,
+  type PaginationOptions,
+} from "./src/pages.ts";
 export type {
   Auth,
   FetchLike,
@@ -58,6 +65,7 @@ export {
   type Cookie,
   type CookieFilter,
   CookieJar,
+  type CookieJarData,
   type CookieOptions,
 } from "./src/cookies/jar.ts";
 export { type CacheMethod, HttpCache, type HttpCacheOptions } from "./src/cache/http_cache.ts";
@@ -78,6 +86,13 @@ export {
   RequestError,
   type RequestErrorOptions,
   type RequestInfo,
+  SchemaValidationError,
   TimeoutError,
   TooManyRedirectsError,
 } from "./src/errors.ts";
+export type {
+  StandardSchemaIssue,
+  StandardSchemaOutput,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./src/standard_schema.ts";

@@ -89,13 +89,21 @@ export {
   RequestError,
   type RequestErrorOptions,
   type RequestInfo,
+  SchemaValidationError,
   TimeoutError,
   TooManyRedirectsError,
 } from "./src/errors.ts";
+export type {
+  StandardSchemaIssue,
+  StandardSchemaOutput,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./src/standard_schema.ts";
 export {
   type Cookie,
   type CookieFilter,
   CookieJar,
+  type CookieJarData,
   type CookieOptions,
 } from "./src/cookies/jar.ts";
 export { HTTPDigestAuth } from "./src/sync/digest_auth.ts";

@@ -32,6 +32,19 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Uint8
       return json(200, { temperature: 21.5, unit: "C" });
     case "/login":
       return json(200, { ok: true }, { "Set-Cookie": "session=opensesame; Path=/; HttpOnly" });
+    case "/repos": {
+      // Three repositories a page, three pages, linked GitHub-style.
+      const page = Number(url.searchParams.get("page") ?? 1);
+      const repos = [0, 1, 2].map((i) => {
+        const n = (page - 1) * 3 + i + 1;
+        return { name: `camera-${String(n).padStart(2, "0")}`, stars: n * 7 % 20, topics: [] };
+      });
+      const headers: Record<string, string> = {};
+      if (page < 3) {
+        headers.Link = `</repos?page=${page + 1}>; rel="next", </repos?page=3>; rel="last"`;
+      }
+      return json(200, repos, headers);
+    }
     case "/me":
       return /session=opensesame/.test(req.headers.cookie ?? "")
         ? json(200, { user: "camera-01" })
@@ -153,10 +166,10 @@ export function startLocalServer(): Promise<LocalServer> {
   });
 }
 
-/** The base URL from the command line, or a local server started for the example. */
+/** The base URL from the command line, or (none, or "") a local server started for the example. */
 export async function baseUrl(): Promise<{ base: string; done(): void }> {
   const given = process.argv[2];
-  if (given !== undefined) return { base: given.replace(/\/$/, ""), done() {} };
+  if (given !== undefined && given !== "") return { base: given.replace(/\/$/, ""), done() {} };
   const local = await startLocalServer();
   return { base: local.url, done: () => local.close() };
 }

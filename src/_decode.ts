@@ -1,14 +1,20 @@
-// Content-Encoding the runtime left in place: Deno decodes only a single gzip or br, and neither
-// Deno nor Bun decodes stacked codings such as "gzip, gzip". Python requests decodes them, so the
-// module finishes the job there with DecompressionStream, under a cap on the number of codings.
+// Content-Encoding the runtime left in place: Deno and workerd decode only a single gzip or br,
+// and neither they nor Bun decode stacked codings such as "gzip, gzip". Python requests decodes
+// them, so the module finishes the job there with DecompressionStream, under a cap on the number
+// of codings.
 
 import { ConnectionError, type RequestInfo } from "./errors.ts";
 import { RUNTIME } from "./_runtime.ts";
 
 /** What each runtime's fetch decodes by itself when the coding is the only one. */
-const RUNTIME_DECODES: ReadonlySet<string> = RUNTIME === "deno"
+const RUNTIME_DECODES: ReadonlySet<string> = RUNTIME === "deno" || RUNTIME === "workerd"
   ? new Set(["gzip", "br"])
   : new Set(["gzip", "x-gzip", "deflate", "br"]);
+/**
+ * Deno and workerd decode a coding only when the header names it alone: beside an "identity" or
+ * an empty member ("identity, gzip", "gzip,") they leave it to the module. Bun decodes it there.
+ */
+const ALONE_ONLY = RUNTIME === "deno" || RUNTIME === "workerd";
 /**
  * Node's fetch (undici) and browsers decode a whole chain when they know every member of it,
  * and none of it otherwise (an "identity" or an empty member included); undici refuses more
@@ -47,7 +53,7 @@ export function pendingCodings(
   if (
     codings.length === 0 ||
     (runtimeDecoded && CHAIN_DECODES === null && codings.length === 1 &&
-      RUNTIME_DECODES.has(codings[0]))
+      RUNTIME_DECODES.has(codings[0]) && (listed.length === 1 || !ALONE_ONLY))
   ) {
     return null;
   }

@@ -10,13 +10,23 @@ const BAD_VALUE = /[\r\n\0]/;
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const NON_LATIN1 = /[\u0100-\uffff]/;
+// deno-lint-ignore no-control-regex -- the whole ASCII range is the point
+const ASCII = /^[\x00-\x7f]*$/;
 const encoder = new TextEncoder();
 
 /** A header value as the ByteString `Headers` wants: text beyond Latin-1 is sent as UTF-8. */
 function byteString(value: string): string {
-  if (!NON_LATIN1.test(value)) return value;
+  return NON_LATIN1.test(value) ? utf8ByteString(value) : value;
+}
+
+/**
+ * `text` as the ByteString of its UTF-8 encoding, a character per byte (`é` as C3 A9, where a
+ * header value of Latin-1 characters goes out a byte per character).
+ */
+export function utf8ByteString(text: string): string {
+  if (ASCII.test(text)) return text;
   let out = "";
-  for (const byte of encoder.encode(value)) out += String.fromCharCode(byte);
+  for (const byte of encoder.encode(text)) out += String.fromCharCode(byte);
   return out;
 }
 
@@ -229,4 +239,19 @@ export function addHeaders(into: HeaderSink, input: HeaderInput, request: Reques
     checkHeader(name, value, request);
     into.set(name, byteString(value));
   }
+}
+
+/**
+ * The values of the field `name` (lower-case) in a header block of `name: value` lines, as the
+ * seed's `Response` holds one, in order.
+ */
+export function blockValues(block: string, name: string): string[] {
+  const values: string[] = [];
+  for (const line of block.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) {
+      values.push(line.slice(colon + 1).trim());
+    }
+  }
+  return values;
 }

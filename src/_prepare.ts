@@ -61,11 +61,11 @@ export interface SessionContext {
   client?: SessionClient | null;
 }
 
-/** The runtime client a session leased for its own settings; its calls use it, never release it. */
+/** The runtime client a session leased for its own settings, which its calls use. */
 export interface SessionClient {
   /** The session's settings. */
   readonly settings: Settings;
-  /** A lease on the session's client whose `release()` does nothing: the session releases. */
+  /** A lease for one call on the session's client: it stays open until the call releases it. */
   lease(): ClientLease;
 }
 
@@ -105,8 +105,6 @@ export interface Prepared {
   readonly retries: RetryPolicy;
   /** How every hop goes out. */
   readonly sender: Sender;
-  /** True when the sender holds a runtime client to release when the call ends. */
-  readonly leased: boolean;
 }
 
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -214,26 +212,19 @@ export function prepare(
   const signal = checkSignal(options.signal);
   const retries = retryPolicy(options.retries);
   const total = totalMs(options.total_timeout);
-  const hooks = session?.requestHooks;
   const inflateHere = inflatesHere(custom, maxBytes !== null || stream, headers);
   if (inflateHere) (headers ??= new HeaderMap()).set("accept-encoding", "gzip, deflate, br");
   const cache = cacheOf(options.cache);
-  const bodyOnGet = body.body !== null && (method === "GET" || method === "HEAD")
-    ? `a ${method} request with a body ('${bodyOption(options)}')`
-    : null;
   // Last: nothing after it throws, so a leased client is always released by the hop loop.
-  const lease = clientOf(options, session, bodyOnGet === null);
-  const sender = senderOf(
-    {
-      lease,
+  const sender = cached(
+    senderOf(method, options, session, body, {
       custom,
-      hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
+      hooks: null,
       uploadProgress,
       inflateHere,
       follow,
       canonical: where.canonical,
-    },
-    bodyOnGet,
+    }),
     cache,
     sensitive,
   );
@@ -257,41 +248,39 @@ export function prepare(
     sensitive,
     retries,
     sender,
-    leased: lease.client.settings !== null,
   });
 }
 
 /**
- * The call's credentials: its `auth` (`null` lifts the session's), else those in the URL, else
- * the session's (null where they must not go).
- */
-function authOf(
-  options: RequestOptions,
-  where: Target,
-  session: SessionContext | null,
-): Auth | null {
-  const given = checkAuth(options.auth);
-  if (given !== null) return given;
-  return where.credentials ?? (options.auth === null ? null : session?.auth ?? null);
-}
-
-/**
- * The call's sender (see `createSender`), wrapped by its cache; the client's lease released
- * when it cannot be made.
+ * How the call's hops go out: the runtime client for its TLS and proxy settings (leased), and
+ * the sender chosen once for the whole call.
  */
 function senderOf(
-  plan: SenderPlan,
-  bodyOnGet: string | null,
-  cache: HttpCache | false | null,
-  sensitive: readonly string[],
+  method: string,
+  options: RequestOptions,
+  session: SessionContext | null,
+  body: EncodedBody,
+  plan: Omit<SenderPlan, "lease">,
 ): Sender {
-  let sender: Sender;
+  const bodyOnGet = body.body !== null && (method === "GET" || method === "HEAD")
+    ? `a ${method} request with a body ('${bodyOption(options)}')`
+    : null;
+  const hooks = session?.requestHooks;
+  const lease = clientOf(options, session, bodyOnGet === null);
   try {
-    sender = createSender(plan, bodyOnGet);
+    return createSender({
+      ...plan,
+      lease,
+      hooks: hooks === undefined || hooks.length === 0 ? null : hooks,
+    }, bodyOnGet);
   } catch (error) {
-    plan.lease.release();
+    lease.release();
     throw error;
   }
+}
+
+/** The call's sender wrapped by its cache (`false`: marked as bypassing one). */
+function cached(sender: Sender, cache: HttpCache | false | null, sensitive: readonly string[]) {
   if (cache === null) return sender;
   return cache === false ? bypassSender(sender) : wrapSender(cache, sender, sensitive);
 }
@@ -310,6 +299,20 @@ function cacheOf(value: unknown): HttpCache | false | null {
     );
   }
   throw new TypeError("Invalid 'cache': expected an HttpCache, or false");
+}
+
+/**
+ * The call's credentials: its `auth` (`null` lifts the session's), else those in the URL, else
+ * the session's (null where they must not go).
+ */
+function authOf(
+  options: RequestOptions,
+  where: Target,
+  session: SessionContext | null,
+): Auth | null {
+  const given = checkAuth(options.auth);
+  if (given !== null) return given;
+  return where.credentials ?? (options.auth === null ? null : session?.auth ?? null);
 }
 
 /** The option that gave the body, for a message. */

@@ -208,15 +208,15 @@ let browserStreams: boolean | undefined;
 
 /**
  * Whether this runtime's fetch can send a `ReadableStream` body as it is produced (what
- * `upload_progress` needs). Deno, Bun and Node.js can; a browser can when its Request takes
- * `duplex: "half"` (Chromium 105+), and then only over HTTP/2 or later, which browsers speak
- * over https alone: for an `http:` URL it is false.
+ * `upload_progress` needs). Deno, Bun, Node.js and workerd can (workerd sends it chunked, over
+ * HTTP/1.1 too); a browser can when its Request takes `duplex: "half"` (Chromium 105+), and then
+ * only over HTTP/2 or later, which browsers speak over https alone: for an `http:` URL it is false.
  *
  * @param url The URL the body goes to, when known.
  * @returns True when a stream body is streamed.
  */
 export function canStreamUploads(url?: string | URL): boolean {
-  if (RUNTIME === "deno" || RUNTIME === "bun" || RUNTIME === "node") {
+  if (RUNTIME === "deno" || RUNTIME === "bun" || RUNTIME === "node" || RUNTIME === "workerd") {
     return true;
   }
   if (RUNTIME !== "browser") return false;

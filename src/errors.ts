@@ -8,6 +8,7 @@
 
 import { clip } from "./_clip.ts";
 import type { Response } from "./response.ts";
+import type { StandardSchemaIssue } from "./standard_schema.ts";
 
 /** The request an error is about: its method and its URL with credentials redacted. */
 export interface RequestInfo {
@@ -241,6 +242,65 @@ export class ContentTooLargeError extends RequestError {
 }
 
 /**
+ * A JSON value did not validate against the Standard Schema given to `r.json(schema)`,
+ * `r.iter_json(schema)` or `pagination.schema`; `issues` are the schema's. The message names the
+ * status, the first issue's path and message (cut to 200 characters) and the request.
+ *
+ * @example A body that does not match its schema
+ * ```ts
+ * import * as requests from "@requests/requests";
+ * import assert from "node:assert/strict";
+ *
+ * const Named: requests.StandardSchemaV1<unknown, { name: string }> = {
+ *   "~standard": {
+ *     version: 1,
+ *     vendor: "example",
+ *     validate: (value) =>
+ *       typeof (value as { name?: unknown })?.name === "string"
+ *         ? { value: value as { name: string } }
+ *         : { issues: [{ message: "Expected a string", path: ["name"] }] },
+ *   },
+ * };
+ * const fetch = () => Response.json({ name: 42 });
+ * const r = await requests.get("http://api.test/user", { fetch });
+ * const error = (() => {
+ *   try {
+ *     r.json(Named);
+ *   } catch (e) {
+ *     return e as requests.SchemaValidationError;
+ *   }
+ * })();
+ * assert.ok(error instanceof requests.SchemaValidationError);
+ * assert.equal(error.issues[0].message, "Expected a string");
+ * assert.equal(
+ *   error.message,
+ *   "Response body does not match the schema at name: Expected a string (200 OK): " +
+ *     "GET http://api.test/user",
+ * );
+ * ```
+ */
+export class SchemaValidationError extends RequestError {
+  /** Always `"SchemaValidationError"`. */
+  override name = "SchemaValidationError";
+  /** The issues the schema found, as it gave them. */
+  readonly issues: readonly StandardSchemaIssue[];
+
+  /**
+   * Creates the error with the schema's issues.
+   *
+   * @param message What failed.
+   * @param options The request and response, plus `issues` (default none).
+   */
+  constructor(
+    message: string,
+    options: RequestErrorOptions & { issues?: readonly StandardSchemaIssue[] },
+  ) {
+    super(message, options);
+    this.issues = options.issues ?? [];
+  }
+}
+
+/**
  * Every class of the error family, by its `name`: for code that carries an error across a
  * boundary by name and rebuilds it on the other side (the sync API's worker thread does).
  * Not part of the public API.
@@ -261,4 +321,5 @@ export const ERROR_CLASSES: Readonly<Record<string, typeof RequestError>> = Obje
   InvalidHeaderError,
   JSONDecodeError,
   ContentTooLargeError,
+  SchemaValidationError,
 });

@@ -6,6 +6,8 @@
  */
 
 import { EventStreamParser } from "./_event_stream.ts";
+import { addHeaders, blockValues, HeaderMap, utf8ByteString } from "./_headers.ts";
+import { sleep } from "./_sleep.ts";
 import { redactUrl } from "./_url.ts";
 import {
   ConnectionError,
@@ -14,20 +16,20 @@ import {
   type RequestInfo,
   TimeoutError,
 } from "./errors.ts";
-import {
-  checkSignal,
-  count,
-  type HeaderInput,
-  ownOptions,
-  type RequestOptions,
-  totalMs,
-} from "./options.ts";
+import { checkSignal, count, ownOptions, type RequestOptions, totalMs } from "./options.ts";
 import { request } from "./request.ts";
 import type { Response, ServerSentEvent } from "./response.ts";
 
-/** The longest delay timers take (2^31 - 1 ms); a longer wait is taken in steps. */
-const MAX_DELAY = 2 ** 31 - 1;
 const DEFAULT_DELAY_MS = 3000;
+/**
+ * The floor under every reconnection wait. Firefox's EventSource clamps `retry` to 500 ms (Chrome
+ * does not clamp): a stream that says `retry: 0` gets at most two connections a second from it.
+ */
+const DEFAULT_MIN_DELAY_MS = 500;
+/** The back-off stops growing at this many times the floor (30 s by default). */
+const CAP_FLOORS = 60;
+/** A connection open for less than this many times the floor (5 s by default) ended quickly. */
+const QUICK_FLOORS = 10;
 const DEFAULT_MAX_RECONNECTS = 5;
 /** A timer may fire a little before its time: a TimeoutError this close to the end is its. */
 const DEADLINE_SLACK_MS = 5;
@@ -41,6 +43,15 @@ export interface EventsOptions extends RequestOptions {
    */
   reconnect_delay?: number;
   /**
+   * The shortest wait before reconnecting, in seconds: a stream's `retry` or `reconnect_delay`
+   * below it is raised to it. It also sets the back-off (see {@linkcode events}): a connection
+   * open for less than 10 times it ended quickly, and the back-off stops at 60 times it (or at
+   * the stream's `retry`, when that is longer). Lower it only for a server you trust (a test
+   * server, say); raise it to be gentler.
+   * @default 0.5
+   */
+  min_reconnect_delay?: number;
+  /**
    * How many reconnections in a row may fail before the iteration ends with the last failure's
    * error. A connection fails when it cannot be made, or ends (or breaks) before delivering an
    * event; one that delivers an event resets the count. `0` never reconnects.
@@ -53,8 +64,13 @@ export interface EventsOptions extends RequestOptions {
 interface Plan {
   /** The options each request is sent with, but `headers` and `total_timeout`. */
   options: RequestOptions;
-  headers: HeaderInput | undefined;
+  /** The caller's headers, checked. */
+  headers: HeaderMap;
+  /** The names the caller's headers set to null: a session's header of that name is not sent. */
+  unset: readonly string[];
   delayMs: number;
+  /** The floor under every wait (`min_reconnect_delay`). */
+  floorMs: number;
   maxReconnects: number;
   totalMs: number | null;
   signal: AbortSignal | undefined;
@@ -87,20 +103,32 @@ interface Outcome {
  *
  * When a connection drops (the body ends, or breaks with a `ConnectionError`, or a read waits
  * longer than `timeout`), it waits the stream's `retry` time, or `reconnect_delay`, and connects
- * again with `Last-Event-ID` set to the last event ID (none while it is `""`; a `Last-Event-ID`
- * in `headers` is the one to start from). A 204 ends the iteration; a status other than 2xx ends
- * it with an `HTTPError`, and a Content-Type other than `text/event-stream` with a
- * `RequestError`, both carrying the response. After `max_reconnects` failed reconnections in a
- * row it ends with the last failure's error. `total_timeout` bounds the whole iteration,
- * reconnections and waits included (a `TimeoutError`); `signal` aborts it at any point, the wait
- * included, with the signal's reason. Leaving the loop (`break`, `return`, a throw) closes the
- * connection.
+ * again with `Last-Event-ID` set to the last event ID, encoded as UTF-8 (none while it is `""`;
+ * a `Last-Event-ID` in `headers` is the one to start from). A 204 ends the iteration; a status
+ * other than 2xx ends it with an `HTTPError`, and a Content-Type other than `text/event-stream`
+ * with a `RequestError`, both carrying the response. After `max_reconnects` failed
+ * reconnections in a row it ends with the last failure's error. `total_timeout` bounds the whole
+ * iteration, reconnections and waits included (a `TimeoutError`); `signal` aborts it at any
+ * point, the wait included, with the signal's reason. Leaving the loop (`break`, `return`, a
+ * throw) closes the connection.
+ *
+ * Reconnections are bounded so that no stream can make it hammer a server: a wait is never
+ * shorter than `min_reconnect_delay` (0.5 s, the floor Firefox's `EventSource` puts under
+ * `retry`), and it backs off when connections keep ending quickly. A connection open for less
+ * than 10 times that floor (5 s) ended quickly, whether or not it delivered events (one that
+ * could not be made counts too); from the second such connection in a row, each wait doubles,
+ * up to 60 times the floor (30 s) or the stream's `retry` when that is longer, and is drawn at
+ * random from the upper half of that (never below the plain wait), so that clients dropped
+ * together do not return together. A connection that stays open longer brings the wait back to
+ * the stream's `retry`. A server that sends `retry: 0` and one event, then closes, thus sees its
+ * second connection 0.5 s after the first, then waits of up to 1, 2, 4 ... s, and in the end one
+ * connection every 15 to 30 s.
  *
  * Nothing is sent until the iteration starts; misuse of an option is a `TypeError` there.
  *
  * @param url An absolute `http://` or `https://` URL.
  * @param options The request options (sent on every connection; `stream` is always true), and
- * `reconnect_delay` and `max_reconnects`.
+ * `reconnect_delay`, `min_reconnect_delay` and `max_reconnects`.
  * @returns An async iterable of {@linkcode ServerSentEvent}s.
  *
  * @example Follow a feed
@@ -141,12 +169,15 @@ export async function* eventsVia(
 ): AsyncGenerator<ServerSentEvent, void, undefined> {
   const plan = prepare(options);
   const source: Source = {
-    lastEventId: initialLastEventId(plan.headers),
+    lastEventId: plan.headers.get(LAST_EVENT_ID) ?? "",
     retry: null,
     info: { method: "GET", url: redactUrl(String(url)) },
     deadline: plan.totalMs === null ? null : performance.now() + plan.totalMs,
   };
-  for (let reconnects = 0;;) {
+  // `reconnects` counts failures in a row (for max_reconnects); `quick` counts connections in a
+  // row that ended quickly, events or not (for the back-off).
+  for (let reconnects = 0, quick = 0;;) {
+    const started = performance.now();
     const outcome = yield* connection(send, url, plan, source);
     if (outcome.done) return;
     if (outcome.delivered) reconnects = 0;
@@ -155,8 +186,23 @@ export async function* eventsVia(
       return;
     }
     reconnects++;
-    await pause(source.retry ?? plan.delayMs, plan, source);
+    quick = performance.now() - started < plan.floorMs * QUICK_FLOORS ? quick + 1 : 0;
+    await pause(reconnectDelay(plan, source, quick), plan, source);
   }
+}
+
+/**
+ * How long to wait before the next connection, after `quick` connections in a row ended
+ * quickly: the stream's `retry` (else `reconnect_delay`), no less than the floor; from the
+ * second quick connection on, twice as long each time up to the cap, drawn at random from the
+ * upper half of that (clients dropped together do not come back together), never below the
+ * base wait.
+ */
+function reconnectDelay(plan: Plan, source: Source, quick: number): number {
+  const base = Math.max(source.retry ?? plan.delayMs, plan.floorMs);
+  if (quick < 2) return base;
+  const full = Math.min(base * 2 ** (quick - 1), Math.max(base, plan.floorMs * CAP_FLOORS));
+  return Math.max(base, full / 2 + Math.random() * full / 2);
 }
 
 /** Checks the options once and splits off what is not a request option. */
@@ -165,29 +211,56 @@ function prepare(options: EventsOptions | undefined): Plan {
   if (typeof options !== "object") {
     throw new TypeError("Invalid 'options': expected an object of request options");
   }
-  const { reconnect_delay, max_reconnects, total_timeout, headers, stream, ...rest } = ownOptions(
-    options,
-  );
+  const {
+    reconnect_delay,
+    min_reconnect_delay,
+    max_reconnects,
+    total_timeout,
+    headers,
+    stream,
+    ...rest
+  } = ownOptions(options);
   if (stream !== undefined && stream !== null && stream !== true) {
     throw new TypeError("Invalid 'stream': events() always streams the body; leave it out");
   }
-  let delayMs = DEFAULT_DELAY_MS;
-  if (reconnect_delay !== undefined && reconnect_delay !== null) {
-    if (
-      typeof reconnect_delay !== "number" || !(reconnect_delay >= 0) || reconnect_delay === Infinity
-    ) {
-      throw new TypeError("Invalid 'reconnect_delay': expected a number of seconds of 0 or more");
+  const map = new HeaderMap();
+  const unset: string[] = [];
+  if (headers !== undefined && headers !== null) {
+    addHeaders(map, headers, { method: "GET", url: "" });
+    if (!(headers instanceof Headers) && !Array.isArray(headers) && typeof headers === "object") {
+      for (const [name, value] of Object.entries(headers)) if (value === null) unset.push(name);
     }
-    delayMs = reconnect_delay * 1000;
   }
   return {
     options: rest,
-    headers: headers ?? undefined,
-    delayMs,
+    headers: map,
+    unset,
+    delayMs: milliseconds(reconnect_delay, "reconnect_delay", DEFAULT_DELAY_MS, "of 0 or more"),
+    floorMs: milliseconds(
+      min_reconnect_delay,
+      "min_reconnect_delay",
+      DEFAULT_MIN_DELAY_MS,
+      "above 0",
+    ),
     maxReconnects: count(max_reconnects, "max_reconnects", DEFAULT_MAX_RECONNECTS),
     totalMs: totalMs(total_timeout),
     signal: checkSignal(rest.signal),
   };
+}
+
+/** A delay option given in seconds, in milliseconds (`fallback` when absent). */
+function milliseconds(
+  value: unknown,
+  name: string,
+  fallback: number,
+  range: "of 0 or more" | "above 0",
+): number {
+  if (value === undefined || value === null) return fallback;
+  const inRange = range === "above 0" ? value as number > 0 : value as number >= 0;
+  if (typeof value !== "number" || !inRange || value === Infinity) {
+    throw new TypeError(`Invalid '${name}': expected a number of seconds ${range}`);
+  }
+  return value * 1000;
 }
 
 /** One connection: its events, then how it ended. Leaving early closes it. */
@@ -201,7 +274,7 @@ async function* connection(
   try {
     response = await send("GET", url, {
       ...plan.options,
-      headers: streamHeaders(plan.headers, source.lastEventId),
+      headers: streamHeaders(plan, source.lastEventId),
       stream: true,
       total_timeout: remainingSeconds(plan, source),
     });
@@ -297,97 +370,30 @@ function refuse(response: Response, info: RequestInfo): void {
 function contentType(response: Response): string {
   const raw = response.raw;
   if (raw !== null) return raw.headers.get("content-type") ?? "";
-  for (const line of response.headers.split(/\r?\n/)) {
-    const colon = line.indexOf(":");
-    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === "content-type") {
-      return line.slice(colon + 1).trim();
-    }
-  }
-  return "";
+  return blockValues(response.headers, "content-type")[0] ?? "";
 }
 
 /** Waits `ms` before reconnecting: no longer than `total_timeout` allows, and not past `signal`. */
-function pause(ms: number, plan: Plan, source: Source): Promise<void> {
-  const { signal } = plan;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+async function pause(ms: number, plan: Plan, source: Source): Promise<void> {
   const until = performance.now() + ms;
   const late = source.deadline !== null && until >= source.deadline;
-  const end = late ? source.deadline! : until;
-  return new Promise((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const step = () => {
-      const left = end - performance.now();
-      if (left > 0) {
-        timer = setTimeout(step, Math.min(left, MAX_DELAY));
-        return;
-      }
-      signal?.removeEventListener("abort", onAbort);
-      if (late) reject(totalTimeout(plan, source));
-      else resolve();
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    step();
-  });
+  await sleep((late ? source.deadline! : until) - performance.now(), plan.signal);
+  if (late) throw totalTimeout(plan, source);
 }
 
 const LAST_EVENT_ID = "last-event-id";
-type HeaderRecord = Record<string, string | number | boolean | null | undefined>;
-
-/** The `Last-Event-ID` the caller's headers start from, or `""`. */
-function initialLastEventId(input: HeaderInput | undefined): string {
-  if (input === undefined || input === null || typeof input !== "object") return "";
-  if (input instanceof Headers) return input.get(LAST_EVENT_ID) ?? "";
-  if (Array.isArray(input)) {
-    const pair = input.find((p) => isNamed(p, LAST_EVENT_ID));
-    return pair === undefined ? "" : String(pair[1]);
-  }
-  const record = input as HeaderRecord;
-  const key = Object.keys(record).find((k) => k.toLowerCase() === LAST_EVENT_ID);
-  const value = key === undefined ? null : record[key];
-  return value === undefined || value === null ? "" : String(value);
-}
-
-function isNamed(pair: unknown, name: string): boolean {
-  return Array.isArray(pair) && typeof pair[0] === "string" && pair[0].toLowerCase() === name;
-}
 
 /**
- * The caller's headers (of the same kind, the caller's object untouched) with `Accept` and
- * `Cache-Control` added where absent and `Last-Event-ID` set to the event source's, or removed
- * while it is `""`.
+ * The headers of one connection: the caller's, `Accept: text/event-stream` and
+ * `Cache-Control: no-cache` unless the caller gave them, and `Last-Event-ID` (none while it is
+ * `""`), sent as UTF-8 as the WHATWG standard says.
  */
-function streamHeaders(input: HeaderInput | undefined, lastEventId: string): HeaderInput {
-  const defaults: [string, string][] = [["accept", "text/event-stream"], [
-    "cache-control",
-    "no-cache",
-  ]];
-  if (input instanceof Headers) {
-    const headers = new Headers(input);
-    for (const [name, value] of defaults) if (!headers.has(name)) headers.set(name, value);
-    headers.delete(LAST_EVENT_ID);
-    if (lastEventId !== "") headers.set(LAST_EVENT_ID, lastEventId);
-    return headers;
-  }
-  if (Array.isArray(input)) {
-    const pairs = input.filter((pair) => !isNamed(pair, LAST_EVENT_ID));
-    for (const field of defaults) {
-      if (!pairs.some((pair) => isNamed(pair, field[0]))) pairs.push(field);
-    }
-    if (lastEventId !== "") pairs.push([LAST_EVENT_ID, lastEventId]);
-    return pairs;
-  }
-  // Anything else that is not a record is passed on for the request to refuse.
-  if (input !== undefined && input !== null && typeof input !== "object") return input;
-  const record: HeaderRecord = { ...(input as HeaderRecord | undefined) };
-  const names = Object.keys(record).map((name) => name.toLowerCase());
-  for (const name of Object.keys(record)) {
-    if (name.toLowerCase() === LAST_EVENT_ID) delete record[name];
-  }
-  for (const [name, value] of defaults) if (!names.includes(name)) record[name] = value;
-  if (lastEventId !== "") record[LAST_EVENT_ID] = lastEventId;
-  return record;
+function streamHeaders(plan: Plan, id: string): Record<string, string | null> {
+  const headers: Record<string, string | null> = { ...plan.headers.fields };
+  for (const name of plan.unset) headers[name] = null;
+  headers.accept ??= "text/event-stream";
+  headers["cache-control"] ??= "no-cache";
+  delete headers[LAST_EVENT_ID];
+  if (id !== "") headers[LAST_EVENT_ID] = utf8ByteString(id);
+  return headers;
 }

@@ -81,7 +81,7 @@ export function send(
     prepared.headersMs !== null,
     sender.aborts,
   );
-  if (prepared.leased) guard.onFinish(sender);
+  if (sender.leased) guard.onFinish(sender);
   return hops(prepared, guard, {
     method: prepared.method,
     href: prepared.href,
@@ -98,96 +98,119 @@ export function send(
   });
 }
 
+/** What the hop loop keeps across hops. */
+interface Loop {
+  /** The redirects and answered challenges so far. */
+  history: Response[];
+  retried: number;
+  /** Whether a digest challenge was answered since the last redirect (Python's 401 count). */
+  answered: boolean;
+  redirects: number;
+}
+
 /**
  * The hop loop: sends hop after hop (retries, digest challenges, redirects) until a final
  * response, whose body it then reads. The one place the call's deadlines are released, on every
  * way out, unless a streamed body's reader took them over.
  */
 async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Response> {
-  const history: Response[] = [];
-  let retried = 0;
-  /** Whether a digest challenge was answered since the last redirect (Python's 401 count). */
-  let answered = false;
-  let redirects = 0;
+  const loop: Loop = { history: [], retried: 0, answered: false, redirects: 0 };
   try {
     if (guard.failed) throw guard.failure;
     for (;;) {
       if (hopCredentials(prepared, hop)) await digestCredentials(hop);
-      let raw: globalThis.Response;
       const started = performance.now();
-      try {
-        raw = await sendHop(prepared, hop, guard);
-      } catch (error) {
-        const failure = guard.wrap(error, "send");
-        if (
-          error instanceof CallerError || !(failure instanceof ConnectionError) ||
-          !retryable(prepared, hop, retried)
-        ) {
-          throw failure;
-        }
-        await pause(guard, retryDelayMs(prepared.retries, ++retried, null, null));
-        continue;
-      }
+      const raw = await attempt(prepared, hop, guard, loop);
+      if (raw === null) continue;
       const elapsed = (performance.now() - started) / 1000;
-      if (raw.type === "opaqueredirect") {
-        if (opaqueRedirect(prepared, raw, hop)) continue;
-      }
+      if (raw.type === "opaqueredirect" && opaqueRedirect(prepared, raw, hop)) continue;
       if (prepared.jar !== null) {
         const set = raw.headers.getSetCookie();
         if (set.length > 0) prepared.jar.setFromResponse(hopUrl(hop), set);
       }
       const status = raw.status;
-      if (prepared.retries.statuses.has(status) && retryable(prepared, hop, retried)) {
+      if (prepared.retries.statuses.has(status) && retryable(prepared, hop, loop.retried)) {
         discard(raw);
         const after = raw.headers.get("retry-after");
-        await pause(guard, retryDelayMs(prepared.retries, ++retried, status, after));
+        await pause(guard, retryDelayMs(prepared.retries, ++loop.retried, status, after));
         continue;
       }
       const location = prepared.follow && REDIRECTS.has(status)
         ? raw.headers.get("location")
         : null;
       const challenged = location === null && status === 401 &&
-        !answered && answersChallenge(prepared, hop, raw);
-      if (location === null && !challenged) {
-        // Where the browser followed redirects itself, only it knows the final URL.
-        const url = raw.redirected && raw.url !== "" ? raw.url : hop.href + hop.fragment;
-        const arrived: Arrived = {
-          raw,
-          url,
-          request: hop.info,
-          elapsed,
-          history,
-          cache: hop.cache,
-        };
-        return await readBody(arrived, guard, prepared, hop.decoded, prepared.sender.aborts);
-      }
-      const url = hop.href + hop.fragment;
-      const response = hopResponse({
+        !loop.answered && answersChallenge(prepared, hop, raw);
+      const arrived: Arrived = {
         raw,
-        url,
+        url: hop.href + hop.fragment,
         request: hop.info,
         elapsed,
-        history: [...history],
+        history: loop.history,
         cache: hop.cache,
-      });
-      history.push(response);
-      if (location === null) {
-        answered = true;
-        hop.info = new HopInfo(hop.method, hopUrl(hop)); // the challenge answered, sent again
-      } else if (++redirects > prepared.maxRedirects) {
-        throw new TooManyRedirectsError(`Exceeded ${prepared.maxRedirects} redirects`, {
-          request: hop.info,
-          response,
-          history,
-        });
-      } else {
-        followRedirect(prepared, hop, status, location);
-        answered = false;
+      };
+      if (location === null && !challenged) {
+        // Where the browser followed redirects itself, only it knows the final URL.
+        if (raw.redirected && raw.url !== "") arrived.url = raw.url;
+        return await readBody(arrived, guard, prepared, hop.decoded, prepared.sender.aborts);
       }
+      turn(prepared, hop, loop, arrived, location);
       guard.info = hop.info;
     }
   } finally {
     if (!guard.handedOff) guard.finish();
+  }
+}
+
+/**
+ * Sends the hop once; its response, or null after a failure that is retried (a connection
+ * failure of the runtime's transport, with retries left). Anything else is thrown, typed.
+ */
+async function attempt(
+  prepared: Prepared,
+  hop: Hop,
+  guard: CallGuard,
+  loop: Loop,
+): Promise<globalThis.Response | null> {
+  try {
+    return await sendHop(prepared, hop, guard);
+  } catch (error) {
+    const failure = guard.wrap(error, "send");
+    if (
+      error instanceof CallerError || !(failure instanceof ConnectionError) ||
+      !retryable(prepared, hop, loop.retried)
+    ) {
+      throw failure;
+    }
+    await pause(guard, retryDelayMs(prepared.retries, ++loop.retried, null, null));
+    return null;
+  }
+}
+
+/**
+ * Keeps a redirect or an answered challenge in `history` and moves the hop on: to the Location
+ * (the digest count starts again), or to the same URL with the challenge answered.
+ */
+function turn(
+  prepared: Prepared,
+  hop: Hop,
+  loop: Loop,
+  arrived: Arrived,
+  location: string | null,
+): void {
+  const response = hopResponse({ ...arrived, history: [...loop.history] });
+  loop.history.push(response);
+  if (location === null) {
+    loop.answered = true;
+    hop.info = new HopInfo(hop.method, hopUrl(hop)); // the challenge answered, sent again
+  } else if (++loop.redirects > prepared.maxRedirects) {
+    throw new TooManyRedirectsError(`Exceeded ${prepared.maxRedirects} redirects`, {
+      request: hop.info,
+      response,
+      history: loop.history,
+    });
+  } else {
+    followRedirect(prepared, hop, arrived.raw.status, location);
+    loop.answered = false;
   }
 }
 

@@ -8,6 +8,7 @@
 
 import type { ChunkReader } from "./_chunk_reader.ts";
 import { clip } from "./_clip.ts";
+import { blockValues } from "./_headers.ts";
 import { EventStreamParser } from "./_event_stream.ts";
 import { LineSplitter, StreamDecoder } from "./_lines.ts";
 import { parseLinks } from "./_links.ts";
@@ -20,6 +21,8 @@ import {
 } from "./errors.ts";
 import { reasonOf, reasonPhrase } from "./_status.ts";
 import type { CacheOutcome } from "./transport/_sender.ts";
+import { checkSchema, validate, validateNow } from "./_validate.ts";
+import type { StandardSchemaOutput, StandardSchemaV1 } from "./standard_schema.ts";
 
 const DEFAULT_ENCODING = "utf-8";
 const NO_REQUEST: SentRequest = Object.freeze({
@@ -346,12 +349,64 @@ export class Response {
   }
 
   /**
-   * Parses the body as JSON.
+   * Parses the body as JSON and, given a Standard Schema (Zod, Valibot, ArkType...), validates
+   * the value with it: the result is then the schema's output, typed, with its transforms and
+   * defaults applied.
    *
    * @returns The parsed value.
    * @throws {JSONDecodeError} When the body is empty or not valid JSON.
+   *
+   * @example Parse a JSON body
+   * ```ts
+   * import { Response } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const r = new Response(200, "OK", "content-type: application/json", '{"id": 1}');
+   * assert.deepEqual(r.json(), { id: 1 });
+   * ```
    */
-  json(): unknown {
+  json(): unknown;
+  /**
+   * Parses the body as JSON and validates it with a Standard Schema.
+   *
+   * @param schema A Standard Schema (Zod 3.24+ or 4, Valibot 1, ArkType 2, or any object with
+   * a `~standard` property) that validates synchronously.
+   * @returns The schema's output for the parsed value.
+   * @throws {JSONDecodeError} When the body is empty or not valid JSON.
+   * @throws {SchemaValidationError} When the value does not validate; it carries the issues.
+   * @throws {TypeError} When `schema` is not a Standard Schema, or validates asynchronously
+   * (`json()` is synchronous: await `schema["~standard"].validate(r.json())` instead).
+   *
+   * @example Validate with a schema
+   * ```ts
+   * import { Response, type StandardSchemaV1 } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * // Zod, Valibot or ArkType schemas work the same way; this one is written by hand.
+   * const User: StandardSchemaV1<unknown, { id: number }> = {
+   *   "~standard": {
+   *     version: 1,
+   *     vendor: "example",
+   *     validate: (value) =>
+   *       typeof (value as { id?: unknown })?.id === "number"
+   *         ? { value: value as { id: number } }
+   *         : { issues: [{ message: "Expected a number", path: ["id"] }] },
+   *   },
+   * };
+   * const user = new Response(200, "OK", null, '{"id": 7}').json(User);
+   * assert.equal(user.id, 7);
+   * ```
+   */
+  json<Schema extends StandardSchemaV1>(schema: Schema): StandardSchemaOutput<Schema>;
+  json(schema?: StandardSchemaV1): unknown {
+    const checked = schema === undefined || schema === null ? null : checkSchema(schema, "schema");
+    const value = this.#parse();
+    if (checked === null) return value;
+    return validateNow(checked, value, { what: "Response body", response: this }, "json()");
+  }
+
+  /** `JSON.parse` of the body; a JSONDecodeError naming the status and the start of the body. */
+  #parse(): unknown {
     const text = this.content;
     try {
       return JSON.parse(text);
@@ -535,7 +590,46 @@ export class Response {
    * assert.deepEqual(ids, [1, 2]);
    * ```
    */
-  async *iter_json(): AsyncGenerator<unknown, void, undefined> {
+  iter_json(): AsyncGenerator<unknown, void, undefined>;
+  /**
+   * The body as NDJSON / JSON Lines, each line's value validated with a Standard Schema (one
+   * that validates asynchronously is awaited).
+   *
+   * @param schema A Standard Schema (Zod, Valibot, ArkType, or any object with `~standard`).
+   * @returns An async iterable of the schema's outputs, one per non-blank line.
+   * @throws {JSONDecodeError} At the first line that is not valid JSON, naming its line number.
+   * @throws {SchemaValidationError} At the first value that does not validate, naming its line
+   * number and carrying the issues.
+   * @throws {TypeError} When `schema` is not a Standard Schema.
+   *
+   * @example Validate each record
+   * ```ts
+   * import * as requests from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const Record: requests.StandardSchemaV1<unknown, number> = {
+   *   "~standard": {
+   *     version: 1,
+   *     vendor: "example",
+   *     // Gives the record's id: a schema's output may differ from its input.
+   *     validate: (value) => {
+   *       const id = (value as { id?: unknown })?.id;
+   *       return typeof id === "number" ? { value: id } : { issues: [{ message: "No id" }] };
+   *     },
+   *   },
+   * };
+   * const fetch = () => new globalThis.Response('{"id":1}\n{"id":2}\n');
+   * const r = await requests.get("http://feed.test/records", { stream: true, fetch });
+   * const ids: number[] = [];
+   * for await (const id of r.iter_json(Record)) ids.push(id);
+   * assert.deepEqual(ids, [1, 2]);
+   * ```
+   */
+  iter_json<Schema extends StandardSchemaV1>(
+    schema: Schema,
+  ): AsyncGenerator<StandardSchemaOutput<Schema>, void, undefined>;
+  async *iter_json(schema?: StandardSchemaV1): AsyncGenerator<unknown, void, undefined> {
+    const checked = schema === undefined || schema === null ? null : checkSchema(schema, "schema");
     let number = 0;
     for await (const line of this.iter_lines()) {
       number++;
@@ -546,6 +640,12 @@ export class Response {
       } catch (cause) {
         if (BLANK.test(line)) continue;
         throw this.#lineError(line, number, cause);
+      }
+      if (checked !== null) {
+        value = await validate(checked, value, {
+          what: `Response body line ${number}`,
+          response: this,
+        });
       }
       yield value;
     }
@@ -604,6 +704,26 @@ export class Response {
     return `<Response [${this.status_code}]>`;
   }
 
+  /**
+   * How Deno.inspect and console.log in Deno show a response: as toString(). Every `history`
+   * entry holds its own history, so printing them all would take minutes for a redirect loop.
+   *
+   * @returns The same as toString().
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /**
+   * How node:util inspect, Bun.inspect and console.log in Node and Bun show a response: as
+   * toString().
+   *
+   * @returns The same as toString().
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
   /** The error for line `number` of the body, `line`, that is not JSON. */
   #lineError(line: string, number: number, cause: unknown): JSONDecodeError {
     const type = this.#header("content-type") ?? "none";
@@ -647,17 +767,10 @@ export class Response {
         ? this.#raw.headers.getSetCookie()
         : [this.#raw.headers.get(name) ?? ""].filter(Boolean);
     }
-    const values: string[] = [];
     const init = this.#headerInit ?? "";
     const block = typeof init === "string"
       ? init
       : decoderFor(this.#encoding ?? DEFAULT_ENCODING).decode(init);
-    for (const line of block.split(/\r?\n/)) {
-      const colon = line.indexOf(":");
-      if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) {
-        values.push(line.slice(colon + 1).trim());
-      }
-    }
-    return values;
+    return blockValues(block, name);
   }
 }

@@ -8,7 +8,7 @@
 import { clip } from "./_clip.ts";
 import { addHeaders, trackedHeaders } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
-import { type ClientLease, leaseClient } from "./transport/_clients.ts";
+import { type ClientLease, leaseClient, leaseForCall } from "./transport/_clients.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { controlCharacter, redactUrl } from "./_url.ts";
 import { checkAuth } from "./_auth.ts";
@@ -26,12 +26,22 @@ import {
   type RequestOptions,
 } from "./options.ts";
 import { type EventsOptions, eventsVia } from "./events.ts";
+import { type PaginateOptions, paginateVia } from "./pages.ts";
 import { send, type SessionContext } from "./request.ts";
 import type { SessionClient } from "./_prepare.ts";
 import type { Response, ServerSentEvent } from "./response.ts";
 
-/** The defaults of a {@linkcode Session}: any request option, plus `base_url` and `hooks`. */
-export interface SessionOptions extends RequestOptions {
+/**
+ * The defaults of a {@linkcode Session}: any request option (`cookies` may be a jar), plus
+ * `base_url` and `hooks`.
+ */
+export interface SessionOptions extends Omit<RequestOptions, "cookies"> {
+  /**
+   * The session's cookies: a {@linkcode CookieJar} the session uses as its own jar (one from
+   * `CookieJar.load()`, say, to save again later), or name-value pairs put in a new jar (for the
+   * base URL's host when `base_url` is given, else for every host).
+   */
+  cookies?: Record<string, string | null> | CookieJar | null;
   /**
    * Relative request URLs (`/items`, `items`) join this base, and must stay under it. The
    * session's credentials (`auth`, and the Authorization, Proxy-Authorization, Cookie and
@@ -97,8 +107,8 @@ export class Session {
   auth: Auth | null;
   /** Query parameters for every request; a request's own params replace them by name. */
   params: Record<string, FormValue> | null;
-  /** The cookie jar. */
-  readonly cookies: CookieJar = new CookieJar();
+  /** The cookie jar: the one given as `cookies`, or a new one. */
+  readonly cookies: CookieJar;
   /** The hooks; their arrays may be changed at any time. */
   readonly hooks: { request: RequestHook[]; response: ResponseHook[] };
   #base: URL | undefined;
@@ -130,7 +140,8 @@ export class Session {
     }
     this.auth = checkAuth(auth);
     this.params = params === undefined || params === null ? null : paramsObject(params);
-    if (cookies !== undefined && cookies !== null) {
+    this.cookies = cookies instanceof CookieJar ? cookies : new CookieJar();
+    if (cookies !== undefined && cookies !== null && !(cookies instanceof CookieJar)) {
       // With a base URL, the session's cookies are the base host's, like its other credentials.
       const where = this.#base === undefined ? {} : { domain: this.#base.hostname };
       for (const name of Object.keys(cookies)) {
@@ -155,7 +166,7 @@ export class Session {
       settings,
       lease: () => {
         this.#lease ??= leaseClient(settings, true);
-        return { client: this.#lease.client, release() {} };
+        return leaseForCall(this.#lease.client);
       },
     };
   }
@@ -169,6 +180,19 @@ export class Session {
    * @returns The response, after the response hooks.
    */
   request(method: string, url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.#request(method, url, options, null);
+  }
+
+  /**
+   * {@linkcode Session.request}, and for a session without a base URL, the one origin its own
+   * credentials may go to (a paginated walk's first page's), or null for any.
+   */
+  #request(
+    method: string,
+    url: string | URL,
+    options: RequestOptions | undefined,
+    origin: string | null,
+  ): Promise<Response> {
     let target: string | URL;
     let own: RequestOptions;
     let merged: RequestOptions;
@@ -183,14 +207,14 @@ export class Session {
       target = this.#resolve(url, typeof method === "string" ? method.toUpperCase() : "");
       own = ownOptions(options ?? {});
       merged = this.#merge(own);
-      context = this.#context();
+      context = this.#context(origin);
     } catch (error) {
       return Promise.reject(error);
     }
     const first = send(method, target, merged, context);
     if (this.hooks.response.length === 0) return first;
     return this.#responseHooks(first, async () => {
-      return await send(method, target, this.#merge(own), this.#context());
+      return await send(method, target, this.#merge(own), this.#context(origin));
     });
   }
 
@@ -242,7 +266,8 @@ export class Session {
    * and hooks, as `events()` does.
    *
    * @param url An absolute http(s) URL, or a path joined to `base_url`.
-   * @param options Request options, plus `reconnect_delay` and `max_reconnects`.
+   * @param options Request options, plus `reconnect_delay`, `min_reconnect_delay` and
+   * `max_reconnects`.
    * @returns An async iterable of the events; leaving the loop closes the connection.
    */
   events(
@@ -253,10 +278,62 @@ export class Session {
   }
 
   /**
+   * The items of every page of a paginated resource, sent with the session's defaults, cookies
+   * and hooks, as `paginate()` walks them. A next page is held to the session's `base_url` as a
+   * path is (under it, or an absolute URL that `allow_absolute_urls: false` refuses), and the
+   * session's credentials go to no other origin than the base URL's (without one: the first
+   * page's).
+   *
+   * @typeParam Item The type of the items: the output of `pagination.schema` when given.
+   * @param url An absolute http(s) URL, or a path joined to `base_url`: the first page.
+   * @param options Request options, plus `method` and `pagination`.
+   * @returns An async iterable of the items; leaving the loop sends no further request.
+   *
+   * @example Walk the pages of an API
+   * ```ts
+   * import { Session } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const fetch = (req: Request) => {
+   *   const page = Number(new URL(req.url).searchParams.get("page") ?? 1);
+   *   const link = page < 2 ? { link: '</v1/items?page=2>; rel="next"' } : undefined;
+   *   return Response.json([page * 10, page * 10 + 1], { headers: link });
+   * };
+   * await using session = new Session({ base_url: "http://api.test/v1/", fetch });
+   * const items: unknown[] = [];
+   * for await (const item of session.paginate("items")) items.push(item);
+   * assert.deepEqual(items, [10, 11, 20, 21]);
+   * ```
+   */
+  paginate<Item = unknown>(
+    url: string | URL,
+    options?: PaginateOptions<Item>,
+  ): AsyncGenerator<Item, void, undefined> {
+    const resolve = (target: string | URL) => {
+      try {
+        return new URL(String(this.#resolve(target, "GET")));
+      } catch {
+        return null; // the request refuses it the same way, with its error
+      }
+    };
+    const send = (
+      method: string,
+      target: string | URL,
+      own: RequestOptions,
+      origin: string | null,
+    ) => this.#request(method, target, own, origin);
+    return paginateVia(send, url, options, { resolve, base: this.#base ?? null }) as AsyncGenerator<
+      Item,
+      void,
+      undefined
+    >;
+  }
+
+  /**
    * Releases the runtime client (TLS and proxy settings, and its connections) the session
-   * leased for its own `verify`, `cert` and `proxies`: it closes unless another session or a
-   * call still uses the same settings. Nothing of other sessions is touched. The session stays
-   * usable.
+   * leased for its own `verify`, `cert` and `proxies`: it closes once no session or call (its
+   * own calls in flight and unread streamed bodies included) uses the same settings. Nothing of
+   * other sessions is touched. The session stays usable.
    */
   close(): void {
     this.#lease?.release();
@@ -305,7 +382,9 @@ export class Session {
   /**
    * The request's options over the session's defaults: an option the call gives with any value
    * but `undefined` (`null`, `false` and `0` included) replaces the session's; `params` merge,
-   * the call's entries winning (headers and cookies merge in `prepare`).
+   * the call's entries winning (headers and cookies merge in `prepare`). A call's
+   * `sensitive_headers` add to the session's: they guard the session's default headers, which
+   * the call cannot make less secret.
    */
   #merge(options: RequestOptions): RequestOptions {
     const merged: RequestOptions = Object.assign(bare(), this.#defaults);
@@ -314,14 +393,20 @@ export class Session {
       if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
     }
     if (this.params !== null) merged.params = mergeParams(this.params, options.params);
+    const own = this.#defaults.sensitive_headers;
+    const call = options.sensitive_headers;
+    if (Array.isArray(own) && (call === null || Array.isArray(call))) {
+      merged.sensitive_headers = call === null ? own : [...own, ...call];
+    }
     return merged;
   }
 
-  #context(): SessionContext {
+  /** What the session adds to a call; `origin` as for `#request`. */
+  #context(origin: string | null): SessionContext {
     return {
       headers: this.headers,
       auth: checkAuth(this.auth),
-      credentialOrigin: this.#base?.origin ?? null,
+      credentialOrigin: this.#base?.origin ?? origin,
       jar: this.cookies,
       requestHooks: this.hooks.request,
       client: this.#client,

@@ -1,8 +1,8 @@
 // The one home of the runtime detection, the raw node:net servers that answer with exact bytes,
-// and the builders of those bytes. Tests write responses with `response()`, `sized()`, `ok()`,
-// `redirect()`, `chunk()`/`chunked()` and, for deliberately broken heads, `malformed()`; never an
-// inline "HTTP/1.1 ..." string. tests/_server.ts and tests/hardening/_fixtures.ts re-export all of
-// it, so tests import from whichever they already use.
+// the builders of those bytes, and the slow writers (`trickle()`, `forever()`). Tests write
+// responses with `response()`, `sized()`, `ok()`, `redirect()`, `chunk()`/`chunked()` and, for
+// deliberately broken heads, `malformed()`; never an inline "HTTP/1.1 ..." string.
+// tests/_server.ts re-exports all of it.
 
 import type net from "node:net";
 import { createServer } from "node:net";
@@ -331,4 +331,45 @@ export async function scripted(reply: Reply, record = true): Promise<Scripted> {
     });
   });
   return Object.assign(server, { seen });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow writers
+
+/**
+ * Writes `text` a character (or, for bytes, a byte) at a time, every `ms`, until it is all sent,
+ * the socket closes, or `maxMs` passes, whichever comes first.
+ */
+export function trickle(
+  socket: net.Socket,
+  text: string | Uint8Array,
+  ms: number,
+  maxMs = 10_000,
+): void {
+  let i = 0;
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (socket.destroyed || i >= text.length || Date.now() - started > maxMs) {
+      clearInterval(timer);
+      return;
+    }
+    socket.write(typeof text === "string" ? text[i++] : text.subarray(i, ++i));
+  }, ms);
+  socket.on("close", () => clearInterval(timer));
+}
+
+/**
+ * Calls `write` every `ms` until the socket closes or `maxMs` passes; the bounded loop behind
+ * endless responses.
+ */
+export function forever(socket: net.Socket, ms: number, write: () => void, maxMs = 10_000): void {
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (socket.destroyed || Date.now() - started > maxMs) {
+      clearInterval(timer);
+      return;
+    }
+    write();
+  }, ms);
+  socket.on("close", () => clearInterval(timer));
 }

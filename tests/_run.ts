@@ -1,11 +1,14 @@
 // Runs the whole suite on Deno, Bun and Node, then the browser test (tests/browser/run.ts, in
-// headless Chromium), and prints one line with the totals:
+// headless Chromium) and the Workers test (tests/workers/run.ts, in workerd through Miniflare),
+// and prints one line with the totals:
 //   deno task test            (or: npx -y deno@2 task test)
-//   deno task test node       (one of them: deno, bun, node or browser)
+//   deno task test node       (one of them: deno, bun, node, browser or workers)
 // Starts a real httpbin on loopback for the interop tests when one can be had and HTTPBIN_URL
 // is not set; without it those tests say loudly that they skipped. Node 24+ is the one on PATH
 // or the `node` package from the npm registry; the browser test installs playwright-core into
-// tests/browser/deps/node_modules when it is missing and needs Debian's chromium.
+// tests/browser/deps/node_modules when it is missing and needs Debian's chromium; the Workers
+// test installs Miniflare (and with it workerd) into tests/workers/deps/node_modules. The dev-only
+// packages of tests/deps (Zod, Valibot) are installed the same way.
 
 const root = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -140,16 +143,24 @@ async function nodeTally(node: string): Promise<Tally> {
   };
 }
 
+/**
+ * Installs the dev-only npm packages of `dir` (its package-lock.json) when they are missing;
+ * null when they are there, else why not.
+ */
+async function npmDeps(dir: string): Promise<string | null> {
+  try {
+    Deno.statSync(`${root}${dir}/node_modules/.package-lock.json`);
+    return null;
+  } catch {
+    const args = ["ci", "--prefix", dir, "--no-audit", "--no-fund"];
+    return (await run("npm", args, env)).code === 0 ? null : `'npm ${args.join(" ")}' failed`;
+  }
+}
+
 /** The browser test, after installing its dev-only npm packages when they are missing. */
 async function browserTally(node: string): Promise<Tally> {
-  try {
-    Deno.statSync(`${root}tests/browser/deps/node_modules/playwright-core/package.json`);
-  } catch {
-    const args = ["ci", "--prefix", "tests/browser/deps", "--no-audit", "--no-fund"];
-    if ((await run("npm", args, env)).code !== 0) {
-      return missing("browser", "'npm ci --prefix tests/browser/deps' failed");
-    }
-  }
+  const why = await npmDeps("tests/browser/deps");
+  if (why !== null) return missing("browser", why);
   const { code, text } = await run(node, ["tests/browser/run.ts"], {
     ...env,
     DENO: Deno.execPath(),
@@ -164,7 +175,25 @@ async function browserTally(node: string): Promise<Tally> {
   };
 }
 
-const only = Deno.args[0]; // "deno", "bun", "node" or "browser" to run one of them
+/** The Workers test (node:test in Node), after installing Miniflare when it is missing. */
+async function workersTally(node: string): Promise<Tally> {
+  const why = await npmDeps("tests/workers/deps");
+  if (why !== null) return missing("workers", why);
+  const { code, text } = await run(node, ["--test-reporter=spec", "tests/workers/run.ts"], {
+    ...env,
+    DENO: Deno.execPath(),
+  });
+  const plain = strip(text);
+  return {
+    runtime: "workers",
+    passed: number(plain, /^ℹ pass (\d+)$/gm),
+    failed: number(plain, /^ℹ fail (\d+)$/gm) + number(plain, /^ℹ cancelled (\d+)$/gm),
+    skipped: number(plain, /^ℹ skipped (\d+)$/gm),
+    ok: code === 0,
+  };
+}
+
+const only = Deno.args[0]; // "deno", "bun", "node", "browser" or "workers" to run one of them
 const env: Record<string, string> = { NO_COLOR: "1" };
 let httpbin: Awaited<ReturnType<typeof startHttpbin>> = null;
 if (!Deno.env.get("HTTPBIN_URL") && only !== "browser") {
@@ -178,6 +207,9 @@ if (!Deno.env.get("HTTPBIN_URL") && only !== "browser") {
 }
 
 const tallies: Tally[] = [];
+// Zod and Valibot for the validation tests, on every runtime.
+const depsMissing = only === "browser" || only === "workers" ? null : await npmDeps("tests/deps");
+if (depsMissing !== null) console.log(`tests/deps: ${depsMissing}`);
 try {
   if (only === undefined || only === "deno") {
     const { code, text } = await run(
@@ -217,14 +249,17 @@ try {
       ok: code === 0,
     });
   }
-  if (only === undefined || only === "node" || only === "browser") {
+  if (only === undefined || only === "node" || only === "browser" || only === "workers") {
     const node = await nodePath();
     const why = `cannot obtain Node ${NODE_MAJOR}+ (npx -y node@${NODE_MAJOR})`;
-    if (only !== "browser") {
+    if (only === undefined || only === "node") {
       tallies.push(node === null ? missing("node", why) : await nodeTally(node));
     }
-    if (only !== "node") {
+    if (only === undefined || only === "browser") {
       tallies.push(node === null ? missing("browser", why) : await browserTally(node));
+    }
+    if (only === undefined || only === "workers") {
+      tallies.push(node === null ? missing("workers", why) : await workersTally(node));
     }
   }
 } finally {

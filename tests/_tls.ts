@@ -1,8 +1,11 @@
 // A throwaway test CA with a server certificate for 127.0.0.1/localhost and a client
-// certificate, made with openssl into a temp dir.
+// certificate, made with openssl into a temp dir; and an HTTPS server with such a certificate.
 
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import type http from "node:http";
+import https from "node:https";
+import type net from "node:net";
 import os from "node:os";
 
 /** PEM texts and file paths of the test PKI. */
@@ -62,5 +65,50 @@ export function makeTestPki(): TestPki {
     clientCert: read("client.pem"),
     clientKey: read("client.key"),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A running HTTPS server with a certificate from a throwaway test CA. */
+export interface TlsServer {
+  url: string;
+  port: number;
+  /** The CA that signed the server's certificate, as PEM text (for `verify`). */
+  ca: string;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A node:https server on 127.0.0.1 answering with `handler`, with a certificate from a fresh
+ * CA made with openssl into a temp dir (removed on close).
+ */
+export async function tlsServer(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<TlsServer> {
+  const pki = makeTestPki();
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const server = https.createServer({ key: pki.serverKey, cert: pki.serverCert }, handler);
+  server.on("connection", (socket: net.Socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    port,
+    ca: pki.ca,
+    get connections() {
+      return connections;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      pki.remove();
+    },
   };
 }

@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { type Echo, header, serve, type TestServer } from "./_server.ts";
-import { rejectsWith } from "./hardening/_fixtures.ts";
+import { rejectsWith } from "./_fixtures.ts";
 
 let api: TestServer;
 let evil: TestServer;
@@ -87,6 +87,15 @@ test("an absolute URL to another origin gets none of the session's credentials",
   const own = await s.get(`${evil.url}/x`, { auth: ["call", "pw"] });
   const ownSent = new Map((own.json() as { headers: [string, string][] }).headers);
   assert.match(ownSent.get("authorization") ?? "", /^Basic /);
+});
+
+test("a call's own sensitive_headers do not let the session's go to another origin", async () => {
+  const s = session();
+  for (const sensitive_headers of [["X-Call"], null]) {
+    const r = await s.get(`${evil.url}/x`, { headers: { "X-Call": "1" }, sensitive_headers });
+    const sent = new Map((r.json() as { headers: [string, string][] }).headers);
+    assert.equal(sent.get("x-api-key"), undefined, JSON.stringify(sensitive_headers));
+  }
 });
 
 test("a session's cookies given with base_url belong to the base host", () => {

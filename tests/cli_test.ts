@@ -9,9 +9,21 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { Buffer } from "node:buffer";
 import { type CliWriter, main } from "../cli.ts";
 import { formatBytes, formatJson } from "../src/cli/_output.ts";
-import { closedPort, type Echo, header, IS_DENO, serve, type TestServer } from "./_server.ts";
+import {
+  closedPort,
+  type Echo,
+  header,
+  IS_DENO,
+  type RawServer,
+  rawServer,
+  response,
+  serve,
+  sized,
+  type TestServer,
+} from "./_server.ts";
 
 const cliPath = new URL("../cli.ts", import.meta.url).pathname;
 let server: TestServer;
@@ -563,4 +575,133 @@ test("cli pretty-prints JSON holding strings of megabytes and runs of escapes", 
     run.stdout,
     `{\n  "blob": "${long}",\n  "esc": "${escapes}",\n  "n": [\n    1\n  ]\n}\n`,
   );
+});
+
+/** Control characters a terminal would act on; our own output never holds them without color. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const RAW_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)/;
+/** A hostile text body: retitles the window, clears it, rings, overwrites, and a C1 CSI. */
+const HOSTILE = "a\x1b]0;pwned\x07b \x1b[2J\tc\r\nd\rX\x08Y\u009b31m\x7f\r\n";
+const HOSTILE_SHOWN = "a\\x1b]0;pwned\\x07b \\x1b[2J\tc\r\nd\\x0dX\\x08Y\\x9b31m\\x7f\r\n";
+
+test("cli main() shows control characters visibly on a terminal: text, events, NDJSON, JSON, headers", async () => {
+  const cases: [string, BodyInit, string][] = [
+    ["text/plain", HOSTILE, HOSTILE_SHOWN],
+    // A CR at the end of one piece ends a CRLF or stands alone, as the next piece says.
+    ["text/plain", pieces(["a\r", "\nb\r", "c\r"]), "a\r\nb\\x0dc\\x0d\n"],
+    ["text/event-stream", "data: \x1b]0;pwned\x07\n\n", "data: \\x1b]0;pwned\\x07\n\n"],
+    [
+      "application/x-ndjson",
+      '{"a":"x\x7f\u009b"}\n\x1b[2J\n',
+      '{\n  "a": "x\\u007f\\u009b"\n}\n\\x1b[2J\n',
+    ],
+    ["application/json", "\x1b[2Jnot json", "\\x1b[2Jnot json\n"],
+  ];
+  for (const [type, body, shown] of cases) {
+    const headers = { "content-type": type, "x-title": "a\x1b]0;pwned\x07b" };
+    const fetch = () => new Response(body, { headers });
+    const run = await onTerminal(["-v", "http://api.test/"], { fetch, env: { NO_COLOR: "1" } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, shown, type);
+    assert.match(run.stderr, /^< x-title: a\\x1b\]0;pwned\\x07b$/m);
+    assert.doesNotMatch(run.stdout + run.stderr, RAW_CONTROL, type);
+
+    // Not a terminal: the exact bytes.
+    const piped = writer(false);
+    const fresh = () => new Response(typeof body === "string" ? body : HOSTILE, { headers });
+    assert.equal(await main(["http://api.test/"], { stdout: piped, fetch: fresh }), 0);
+    assert.equal(piped.text(), typeof body === "string" ? body : HOSTILE);
+  }
+});
+
+/** A body that arrives as these pieces. */
+function pieces(parts: string[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    start(controller) {
+      for (const part of parts) controller.enqueue(encoder.encode(part));
+      controller.close();
+    },
+  });
+}
+
+/** A raw server sending terminal escapes in bodies of each kind, a header and reason phrases. */
+function hostileServer(): Promise<RawServer> {
+  const bodies: Record<string, [string, string]> = {
+    "/text": ["text/plain; charset=utf-8", HOSTILE],
+    "/events": ["text/event-stream", "data: \x1b]0;pwned\x07\n\n"],
+    "/ndjson": ["application/x-ndjson", '{"a":"\x7f"}\n\x1b[2J\n'],
+    "/json": ["application/json", "\x1b[2J not json"],
+  };
+  return rawServer((socket, head) => {
+    const target = head.split(" ")[1];
+    if (target === "/reason") {
+      socket.end(response("404 N\x1b[2Jo\x07", [["Content-Length", "0"]]));
+      return;
+    }
+    const [type, body] = bodies[target];
+    // \x9b is one byte in the head: a C1 CSI to the client, which reads heads as Latin-1.
+    socket.end(sized("200 OK", [["Content-Type", type], ["X-Title", "a\x9b2Jb"]], body));
+  });
+}
+
+/**
+ * Runs the CLI under a pseudo-terminal (util-linux `script`); `stdout` is what the terminal got,
+ * stdout and stderr merged.
+ */
+function cliOnTerminal(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const argv = IS_DENO ? [process.execPath, "run", "-A", cliPath] : [process.execPath, cliPath];
+  const quoted = [...argv, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+  const child = spawn("script", ["-qec", quoted, "/dev/null"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  const out: Uint8Array[] = [];
+  let stderr = "";
+  child.stdout.on("data", (chunk: Uint8Array) => out.push(chunk));
+  child.stderr.on("data", (chunk) => stderr += chunk);
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      // The terminal writes each LF as CRLF: undone here, so that what the CLI wrote is seen.
+      const stdout = new TextDecoder().decode(Buffer.concat(out)).replaceAll("\r\n", "\n");
+      resolve({ code, stdout, stderr });
+    })
+  );
+}
+
+test("cli on a terminal shows a server's escapes visibly; a pipe and -o get the exact bytes", async () => {
+  const server = await hostileServer();
+  try {
+    const runs = await Promise.all(
+      ["/text", "/events", "/ndjson", "/json"].map((p) =>
+        cliOnTerminal(["-v", `${server.url}${p}`], { NO_COLOR: "1" })
+      ),
+    );
+    for (const run of runs) {
+      assert.equal(run.code, 0, run.stdout);
+      assert.doesNotMatch(run.stdout, RAW_CONTROL, JSON.stringify(run.stdout));
+      assert.match(run.stdout, /^< x-title: a\\x9b2Jb$/m);
+    }
+    const [text, events, ndjson, json] = runs.map((run) => run.stdout);
+    assert.ok(text.endsWith(`< x-title: a\\x9b2Jb\n${HOSTILE_SHOWN}`), text);
+    assert.ok(events.endsWith("\ndata: \\x1b]0;pwned\\x07\n\n"), events);
+    assert.ok(ndjson.endsWith('\n{\n  "a": "\\u007f"\n}\n\\x1b[2J\n'), ndjson);
+    assert.ok(json.endsWith("\n\\x1b[2J not json\n"), json);
+
+    // A reason phrase on stderr ("HTTP 404 ..."), by the path that lets one through: a GET with
+    // a body goes by node:http (where the runtime's fetch would refuse the response).
+    const reason = await cliOnTerminal(["GET", `${server.url}/reason`, "--json", "{}"]);
+    assert.equal(reason.code, 4, reason.stdout);
+    assert.doesNotMatch(reason.stdout, RAW_CONTROL, JSON.stringify(reason.stdout));
+    assert.match(reason.stdout, /^HTTP 404 (N\\x1b\[2Jo\\x07|Not Found)$/m);
+
+    const piped = await cli([`${server.url}/text`]);
+    assert.equal(piped.stdout, HOSTILE);
+    const file = path.join(tmp, "hostile.txt");
+    const saved = await cliOnTerminal([`${server.url}/text`, "-o", file]);
+    assert.equal(saved.code, 0, saved.stdout);
+    assert.equal(fs.readFileSync(file, "utf8"), HOSTILE);
+  } finally {
+    await server.close();
+  }
 });

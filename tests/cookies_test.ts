@@ -904,3 +904,26 @@ test("a Session still refuses Secure cookies from a plain http origin that is no
   assert.equal((await session.get("https://app.example/me")).content, "sid=1");
   assert.equal((await session.get("http://app.example/me")).content, "none");
 });
+
+test("a Cookie header built once per URL follows every change of the jar and every expiry", () => {
+  const jar = new CookieJar();
+  const url = new URL("https://example.com/a/b?q=1");
+  jar.setFromResponse(url, ["a=1; Max-Age=10", "b=2; Path=/"], NOW);
+  assert.equal(jar.cookieHeader(url, NOW), "a=1; b=2");
+  assert.equal(jar.cookieHeader(url.href, NOW), "a=1; b=2");
+  jar.setFromResponse(url, ["c=3; Path=/a/b"], NOW);
+  assert.equal(jar.cookieHeader(url, NOW), "c=3; a=1; b=2");
+  jar.set("b", "changed", { domain: "example.com", path: "/" });
+  assert.equal(jar.cookieHeader(url, NOW), "c=3; a=1; b=changed");
+  jar.delete("c");
+  assert.equal(jar.cookieHeader(url.href, NOW), "a=1; b=changed");
+  // `a` expires 10 s after NOW: the header built before no longer holds.
+  assert.equal(jar.cookieHeader(url, NOW + 10_001), "b=changed");
+  jar.clear();
+  assert.equal(jar.cookieHeader(url, NOW), null);
+  // Another path or scheme of the same host is its own header.
+  jar.setFromResponse(url, ["d=4; Secure; Path=/a"], NOW);
+  assert.equal(jar.cookieHeader(new URL("https://example.com/a/"), NOW), "d=4");
+  assert.equal(jar.cookieHeader(new URL("http://example.com/a/"), NOW), null);
+  assert.equal(jar.cookieHeader(new URL("https://example.com/"), NOW), null);
+});

@@ -469,21 +469,36 @@ test("HTTPDigestAuth authenticates fetch() against a node:http Digest server", a
   }
 });
 
+/** Serves `handler` on loopback for `body`, which gets the origin; closed afterwards. */
+async function withServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  body: (origin: string) => Promise<void>,
+): Promise<void> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await body(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** Whether `req` carries a valid MD5 qop=auth answer to `realm` and `nonce` for `user:password`. */
+function answered(req: IncomingMessage, realm: string, nonce: string, password: string): boolean {
+  const p = req.headers.authorization === undefined ? null : authParams(req.headers.authorization);
+  if (p === null || p.realm !== realm) return false;
+  const ha1 = h("MD5", `user:${realm}:${password}`);
+  return p.response ===
+    h("MD5", `${ha1}:${nonce}:${p.nc}:${p.cnonce}:auth:${h("MD5", `GET:${req.url}`)}`);
+}
+
 test("digest: a same-origin redirect that challenges again is answered, every 401 in history", async () => {
   const { Session } = await import("../mod.ts");
   const nonce = randomBytes(16).toString("hex");
-  const password = "pw";
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const realm = req.url === "/a" ? "first" : "second";
-    const header = req.headers.authorization;
-    const p = header === undefined ? null : authParams(header);
-    const expected = p === null ? "" : h(
-      "MD5",
-      `${h("MD5", `user:${realm}:${password}`)}:${nonce}:${p.nc}:${p.cnonce}:auth:${
-        h("MD5", `GET:${req.url}`)
-      }`,
-    );
-    if (p === null || p.realm !== realm || p.response !== expected) {
+    if (!answered(req, realm, nonce, "pw")) {
       res.writeHead(401, {
         "www-authenticate": `Digest realm="${realm}", qop="auth", nonce="${nonce}"`,
       });
@@ -494,72 +509,51 @@ test("digest: a same-origin redirect that challenges again is answered, every 40
       return res.end();
     }
     res.end("in b");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  try {
-    await using session = new Session({ auth: new HTTPDigestAuth("user", password) });
+  };
+  await withServer(handler, async (origin) => {
+    await using session = new Session({ auth: new HTTPDigestAuth("user", "pw") });
     const r = await session.get(`${origin}/a`);
     assert.equal(r.status_code, 200);
     assert.equal(r.content, "in b");
     assert.deepEqual(r.history.map((hop) => hop.status_code), [401, 302, 401]);
     assert.deepEqual(r.history.map((hop) => new URL(hop.url).pathname), ["/a", "/a", "/b"]);
     assert.equal(r.history[1].request.headers.authorization, "***");
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  });
 });
 
 test("digest: a redirect to the same URL that challenges again is answered again", async () => {
   const { Session } = await import("../mod.ts");
-  const password = "pw";
   // The first answered request is redirected back to its own URL under a new realm, which the
   // known challenge cannot answer: the module must answer the second 401 too (Python requests
   // starts its 401 count again after every redirect).
-  let answered = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const realm = answered === 0 ? "first" : "second";
-    const nonce = `${realm}-nonce`;
-    const p = req.headers.authorization === undefined
-      ? null
-      : authParams(req.headers.authorization);
-    const expected = p === null ? "" : h(
-      "MD5",
-      `${h("MD5", `user:${realm}:${password}`)}:${nonce}:${p.nc}:${p.cnonce}:auth:${
-        h("MD5", `GET:${req.url}`)
-      }`,
-    );
-    if (p === null || p.realm !== realm || p.response !== expected) {
+  let answers = 0;
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const realm = answers === 0 ? "first" : "second";
+    if (!answered(req, realm, `${realm}-nonce`, "pw")) {
       res.writeHead(401, {
-        "www-authenticate": `Digest realm="${realm}", qop="auth", nonce="${nonce}"`,
+        "www-authenticate": `Digest realm="${realm}", qop="auth", nonce="${realm}-nonce"`,
       });
       return res.end("no");
     }
-    if (++answered === 1) {
+    if (++answers === 1) {
       res.writeHead(302, { location: "/same" });
       return res.end();
     }
     res.end("in");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  try {
-    await using session = new Session({ auth: new HTTPDigestAuth("user", password) });
+  };
+  await withServer(handler, async (origin) => {
+    await using session = new Session({ auth: new HTTPDigestAuth("user", "pw") });
     const r = await session.get(`${origin}/same`);
     assert.equal(r.status_code, 200);
     assert.equal(r.content, "in");
     assert.deepEqual(r.history.map((hop) => hop.status_code), [401, 302, 401]);
     assert.ok(r.history.every((hop) => new URL(hop.url).pathname === "/same"));
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  });
 });
 
 test("digest: challenges do not count as redirects against max_redirects", async () => {
   const { Session } = await import("../mod.ts");
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (req.headers.authorization === undefined) {
       res.writeHead(401, { "www-authenticate": 'Digest realm="r", qop="auth", nonce="n"' });
       return res.end("no");
@@ -569,16 +563,11 @@ test("digest: challenges do not count as redirects against max_redirects", async
       return res.end();
     }
     res.end("arrived");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  try {
+  };
+  await withServer(handler, async (origin) => {
     await using session = new Session({ auth: new HTTPDigestAuth("user", "pw") });
     const r = await session.get(`${origin}/from`, { max_redirects: 1 });
     assert.equal(r.content, "arrived");
     assert.deepEqual(r.history.map((hop) => hop.status_code), [401, 302]);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  });
 });

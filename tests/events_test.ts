@@ -7,18 +7,18 @@ import type net from "node:net";
 import * as requests from "../mod.ts";
 import type { RequestOptions, ServerSentEvent } from "../mod.ts";
 import { eventsVia } from "../src/events.ts";
-import { serve } from "./_server.ts";
 import {
   closedPort,
-  eventually,
   headerOf,
-  rejectsWith,
+  join,
   type Scripted,
   scripted,
   type Seen,
+  serve,
+  trackedServer,
   trickle,
-  within,
-} from "./hardening/_fixtures.ts";
+} from "./_server.ts";
+import { eventually, rejectsWith, within } from "./_fixtures.ts";
 
 const encoder = new TextEncoder();
 /** An event stream whose body lasts until the connection closes. */
@@ -76,6 +76,12 @@ async function drain(
   return [out, error];
 }
 
+/**
+ * A floor of 10 ms under the reconnection waits (0.5 s by default), so that tests that reconnect
+ * several times stay fast; the back-off scales with it.
+ */
+const FAST = { min_reconnect_delay: 0.01 } as const;
+
 const event = (data: string, id = "", retry: number | null = null, type = "message") => ({
   event: type,
   data,
@@ -105,7 +111,7 @@ for (const framing of ["close-delimited", "chunked"] as const) {
     ]);
     try {
       // reconnect_delay would wait 30 s: the stream's retry (80 ms) is what is waited.
-      const seen = await take(requests.events(server.url, { reconnect_delay: 30 }), 2);
+      const seen = await take(requests.events(server.url, { ...FAST, reconnect_delay: 30 }), 2);
       assert.deepEqual(seen, [event("one", "1", 80), event("three", "3", 80)]);
       const [first, second] = server.seen;
       assert.equal(headerOf(first, "accept"), "text/event-stream");
@@ -129,9 +135,123 @@ test("events() waits the stream's retry before reconnecting", async () => {
     s.end(`${HEAD}retry: 300\ndata: x\n\n`);
   }]);
   try {
-    await take(requests.events(server.url), 2);
+    await take(requests.events(server.url, FAST), 2);
     assert.equal(arrivals.length, 2);
     assert.ok(arrivals[1] - arrivals[0] >= 280, `waited ${arrivals[1] - arrivals[0]} ms`);
+  } finally {
+    await server.close();
+  }
+});
+
+test("events() puts a 0.5 s floor under retry: 0: a server that closes after each event sees few connections in 2 s", async () => {
+  const arrivals: number[] = [];
+  const server = await sse([(s) => {
+    arrivals.push(performance.now());
+    s.end(`${HEAD}retry: 0\ndata: x\n\n`);
+  }]);
+  try {
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(new Error("2 s are up")), 2000);
+    const [seen, error] = await drain(requests.events(server.url, { signal: stop.signal }));
+    clearTimeout(timer);
+    assert.equal((error as Error)?.message, "2 s are up");
+    // At most one connection at the start and one after each 0.5 s wait.
+    assert.ok(arrivals.length >= 2 && arrivals.length <= 1 + 2000 / 500, `${arrivals.length}`);
+    assert.equal(seen.length, arrivals.length);
+    for (let i = 1; i < arrivals.length; i++) {
+      const gap = arrivals[i] - arrivals[i - 1];
+      assert.ok(gap >= 480, `connection ${i + 1} came ${gap.toFixed(0)} ms after the one before`);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+/** Milliseconds from each connection's end (the server closing it) to the next connection. */
+async function reconnectWaits(
+  connections: number,
+  options: requests.EventsOptions,
+  holdMs = 0,
+): Promise<number[]> {
+  const closed: number[] = [];
+  const waits: number[] = [];
+  const server = await sse([(s) => {
+    if (closed.length > 0) waits.push(performance.now() - closed[closed.length - 1]);
+    s.write(`${HEAD}retry: 0\ndata: x\n\n`);
+    setTimeout(() => {
+      closed.push(performance.now());
+      s.end();
+    }, holdMs);
+  }]);
+  try {
+    await take(requests.events(server.url, options), connections);
+    return waits;
+  } finally {
+    await server.close();
+  }
+}
+
+test("events() backs off when connections keep ending quickly, even when each delivers an event", async () => {
+  // Floor 20 ms: the 1st wait is 20 ms, then up to 40, 80, 160, 320 ms, never below half that.
+  const waits = await reconnectWaits(6, { min_reconnect_delay: 0.02 });
+  assert.equal(waits.length, 5);
+  const least = [20, 20, 40, 80, 160];
+  for (let i = 0; i < waits.length; i++) {
+    assert.ok(waits[i] >= least[i] - 2, `wait ${i + 1}: ${waits[i].toFixed(1)} ms < ${least[i]}`);
+  }
+});
+
+test("events() starts the back-off again after a connection that stayed open", async () => {
+  // Floor 10 ms: a connection open 150 ms is not quick (that is under 100 ms). Without the
+  // reset, the 6th and 7th waits would be at least 160 and 320 ms.
+  const waits = await reconnectWaits(8, FAST, 150);
+  assert.equal(waits.length, 7);
+  assert.ok(Math.max(...waits) < 150, `waits: ${waits.map((w) => w.toFixed(0)).join(", ")} ms`);
+});
+
+/**
+ * The bytes of the Last-Event-ID header in a request head, or null. (Scripted servers decode
+ * heads as windows-1252, which is not one character per byte: the bytes are read here.)
+ */
+function lastEventIdBytes(head: Uint8Array): Uint8Array | null {
+  const name = encoder.encode("\r\nlast-event-id:");
+  const lower = head.map((b) => b >= 0x41 && b <= 0x5a ? b + 32 : b);
+  for (let i = 0; i + name.length <= lower.length; i++) {
+    if (name.every((b, j) => lower[i + j] === b)) {
+      let start = i + name.length;
+      while (head[start] === 0x20) start++;
+      let end = start;
+      while (head[end] !== 0x0d) end++;
+      return head.slice(start, end);
+    }
+  }
+  return null;
+}
+
+test("events() sends Last-Event-ID as UTF-8, so that any ID round-trips", async () => {
+  const ids = ["café", "naïve ÿ", "日本", "ü€😀"];
+  const sent: (number[] | null)[] = [];
+  const server = await trackedServer((socket) => {
+    let head = new Uint8Array(0);
+    socket.on("data", (chunk: Uint8Array) => {
+      head = join([head, chunk]);
+      if (!new TextDecoder("latin1").decode(head).includes("\r\n\r\n")) return;
+      // The server reads the header's bytes as UTF-8 and sends the ID back as the event's data.
+      const bytes = lastEventIdBytes(head);
+      sent.push(bytes === null ? null : [...bytes]);
+      const id = bytes === null ? "" : new TextDecoder().decode(bytes);
+      const next = ids[ids.indexOf(id) + 1];
+      socket.end(`${HEAD}retry: 0\n${next === undefined ? "" : `id: ${next}\n`}data: ${id}\n\n`);
+    });
+  });
+  try {
+    const seen = await take(requests.events(server.url, FAST), ids.length + 1);
+    assert.deepEqual(seen.map((e) => e.data), ["", ...ids]);
+    assert.deepEqual(sent[1], [0x63, 0x61, 0x66, 0xc3, 0xa9], "café as UTF-8: é is C3 A9");
+    const given = { "Last-Event-ID": "café" };
+    const started = await take(requests.events(server.url, { headers: given }), 1);
+    assert.equal(started[0].data, "café");
+    assert.deepEqual(given, { "Last-Event-ID": "café" });
   } finally {
     await server.close();
   }
@@ -145,7 +265,7 @@ test("events() keeps the last event ID across connections whose events carry non
     (s) => s.end(`${HEAD}data: d\n\n`),
   ]);
   try {
-    const seen = await take(requests.events(server.url), 4);
+    const seen = await take(requests.events(server.url, FAST), 4);
     assert.deepEqual(seen.map((e) => [e.data, e.id, e.retry]), [
       ["a", "7", 10],
       ["b", "7", 10],
@@ -165,7 +285,7 @@ test("events() starts from a Last-Event-ID given in headers, and keeps the calle
   ]);
   try {
     const headers = { "Last-Event-ID": "41", Accept: "text/event-stream, */*;q=0.1" };
-    const seen = await take(requests.events(server.url, { headers }), 2);
+    const seen = await take(requests.events(server.url, { ...FAST, headers }), 2);
     assert.deepEqual(seen.map((e) => e.id), ["41", "41"]);
     assert.deepEqual(server.seen.map((s) => headerOf(s, "last-event-id")), ["41", "41"]);
     assert.equal(headerOf(server.seen[0], "accept"), "text/event-stream, */*;q=0.1");
@@ -233,7 +353,7 @@ test("events() ends cleanly at a 204, first or after a reconnection", async () =
     (s) => s.write("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"),
   ]);
   try {
-    const [seen, error] = await drain(requests.events(later.url));
+    const [seen, error] = await drain(requests.events(later.url, FAST));
     assert.deepEqual([seen.map((e) => e.data), error], [["a"], null]);
     assert.equal(later.seen.length, 2);
   } finally {
@@ -271,7 +391,7 @@ test("events() ends with HTTPError at a status other than 2xx, without reconnect
     (s) => s.end("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"),
   ]);
   try {
-    const [seen, error] = await drain(requests.events(later.url));
+    const [seen, error] = await drain(requests.events(later.url, FAST));
     assert.deepEqual(seen.map((e) => e.data), ["a"]);
     assert.ok(error instanceof requests.HTTPError, String(error));
   } finally {
@@ -311,7 +431,7 @@ test("events() ends with the last ConnectionError after max_reconnects failures 
   const server = await sse([(s) => s.destroy()]);
   try {
     const [seen, error] = await drain(
-      requests.events(server.url, { max_reconnects: 2, reconnect_delay: 0.01 }),
+      requests.events(server.url, { ...FAST, max_reconnects: 2, reconnect_delay: 0.01 }),
     );
     assert.deepEqual(seen, []);
     assert.ok(error instanceof requests.ConnectionError, String(error));
@@ -321,7 +441,7 @@ test("events() ends with the last ConnectionError after max_reconnects failures 
   }
   const port = await closedPort();
   const [, refused] = await drain(
-    requests.events(`http://127.0.0.1:${port}/feed`, { reconnect_delay: 0.01 }),
+    requests.events(`http://127.0.0.1:${port}/feed`, { ...FAST, reconnect_delay: 0.01 }),
   );
   assert.ok(refused instanceof requests.ConnectionError, String(refused));
   assert.match(refused.message, /^Connection refused: GET http:\/\/127\.0\.0\.1:\d+\/feed$/);
@@ -330,7 +450,7 @@ test("events() ends with the last ConnectionError after max_reconnects failures 
 test("events() counts a connection that ends without an event as failed", async () => {
   const server = await sse([(s) => s.end(`${HEAD}: only a comment\n\nretry: 5\n\n`)]);
   try {
-    const [, error] = await drain(requests.events(server.url, { max_reconnects: 1 }));
+    const [, error] = await drain(requests.events(server.url, { ...FAST, max_reconnects: 1 }));
     assert.ok(error instanceof requests.ConnectionError, String(error));
     assert.match(error.message, /^The event stream ended before sending an event: GET /);
     assert.equal(server.seen.length, 2);
@@ -348,7 +468,7 @@ test("events() resets the count of failures at a connection that delivered an ev
     else s.destroy();
   });
   try {
-    const seen = await take(requests.events(server.url, { max_reconnects: 2 }), 3);
+    const seen = await take(requests.events(server.url, { ...FAST, max_reconnects: 2 }), 3);
     assert.deepEqual(seen.map((e) => e.data), ["1", "3", "5"]);
     assert.equal(server.seen.length, 5);
   } finally {
@@ -432,7 +552,9 @@ test("total_timeout bounds the whole iteration, reconnections and waits included
   const server = await sse([(s) => s.end(`${HEAD}retry: 50\ndata: a\n\n`)]);
   try {
     const started = performance.now();
-    const [seen, error] = await drain(requests.events(server.url, { total_timeout: 0.6 }));
+    const [seen, error] = await drain(
+      requests.events(server.url, { ...FAST, total_timeout: 0.6 }),
+    );
     const took = performance.now() - started;
     assert.ok(error instanceof requests.TimeoutError, String(error));
     assert.match(error.message, /^Event stream took longer than total_timeout \(0\.6 s\): GET /);
@@ -469,7 +591,12 @@ test("timeout bounds each read: a silent stream is reconnected, then counted as 
   ]);
   try {
     const [seen, error] = await drain(
-      requests.events(server.url, { timeout: 0.2, max_reconnects: 1, reconnect_delay: 0.01 }),
+      requests.events(server.url, {
+        ...FAST,
+        timeout: 0.2,
+        max_reconnects: 1,
+        reconnect_delay: 0.01,
+      }),
     );
     assert.deepEqual(seen.map((e) => e.data), ["a"]);
     assert.ok(error instanceof requests.TimeoutError, String(error));
@@ -487,6 +614,13 @@ test("events() refuses bad options before sending anything", async () => {
       [{ reconnect_delay: -1 }, /^Invalid 'reconnect_delay'/],
       [{ reconnect_delay: "3" }, /^Invalid 'reconnect_delay'/],
       [{ reconnect_delay: NaN }, /^Invalid 'reconnect_delay'/],
+      [
+        { min_reconnect_delay: 0 },
+        /^Invalid 'min_reconnect_delay': expected a number of seconds above 0$/,
+      ],
+      [{ min_reconnect_delay: -0.5 }, /^Invalid 'min_reconnect_delay'/],
+      [{ min_reconnect_delay: "1" }, /^Invalid 'min_reconnect_delay'/],
+      [{ min_reconnect_delay: Infinity }, /^Invalid 'min_reconnect_delay'/],
       [{ max_reconnects: 1.5 }, /^Invalid 'max_reconnects'/],
       [{ max_reconnects: -1 }, /^Invalid 'max_reconnects'/],
       [{ stream: false }, /^Invalid 'stream'/],
@@ -519,7 +653,13 @@ test("eventsVia() hands the request function only request options", async () => 
     calls.push([method, url, options]);
     return requests.request(method, url, { ...options, fetch });
   };
-  const options = { reconnect_delay: 5, max_reconnects: 3, timeout: 2, total_timeout: 30 };
+  const options = {
+    reconnect_delay: 5,
+    min_reconnect_delay: 0.01,
+    max_reconnects: 3,
+    timeout: 2,
+    total_timeout: 30,
+  };
   const seen = await take(eventsVia(send, "http://feed.test/x", options), 2);
   assert.deepEqual(seen.map((e) => e.data), ["x", "x"]);
   assert.equal(calls.length, 2);
@@ -534,6 +674,7 @@ test("eventsVia() hands the request function only request options", async () => 
   assert.ok(calls[1][2].total_timeout! <= calls[0][2].total_timeout!, "the time left shrinks");
   assert.deepEqual(options, {
     reconnect_delay: 5,
+    min_reconnect_delay: 0.01,
     max_reconnects: 3,
     timeout: 2,
     total_timeout: 30,
@@ -566,7 +707,7 @@ test("events() against the runtime's own server: live events and Last-Event-ID",
     await within(
       8000,
       (async () => {
-        for await (const e of requests.events(server.url)) {
+        for await (const e of requests.events(server.url, FAST)) {
           seen.push(e.data);
           release();
           if (seen.length === 3) break;

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import process from "node:process";
 import { IS_DENO } from "./_raw.ts";
 import { redisMissing as missingRedis, startRedis } from "./_redis.ts";
@@ -28,11 +29,12 @@ function documentedFlags(script: string): string[] {
 
 function run(
   script: string,
+  extra: string[] = [],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const [cmd, args] = IS_DENO
-    ? [process.execPath, ["run", ...documentedFlags(script), script]]
-    : [process.execPath, [script]];
+    ? [process.execPath, ["run", ...documentedFlags(script), script, ...extra]]
+    : [process.execPath, [script, ...extra]];
   const options = { cwd: root, timeout: 60_000, env: { ...process.env, NO_COLOR: "1", ...env } };
   return new Promise((resolve) => {
     execFile(cmd, args, options, (
@@ -52,6 +54,14 @@ const expectations: [string, RegExp][] = [
   ["examples/poll_with_retries.ts", /reading 3:[\s\S]*temperature/],
   ["examples/download_progress.ts", /saved 5000000 bytes/],
   ["examples/session_login.ts", /session[\s\S]*opensesame[\s\S]*200[\s\S]*camera-01/],
+  [
+    "examples/paginate.ts",
+    /^camera-01 ★7\n[\s\S]*\n9 repositories; most starred: camera-08 \(★16\)\n$/,
+  ],
+  [
+    "examples/login_persist.ts",
+    /^(logged in; cookies saved to|reused the cookies saved in) .+\n200 [\s\S]*camera-01/,
+  ],
   ["examples/stream_lines.ts", /event 1: motion detected[\s\S]*event 5: motion detected/],
   ["examples/stream_tokens.ts", /^Hello, camera-01! Tokens arrive as they come\.\n11 tokens\n$/],
   [
@@ -87,6 +97,25 @@ for (const [script, expected] of expectations) {
   });
 }
 
+test("example examples/login_persist.ts logs in on the first run and not on the second", async () => {
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/login-persist-`);
+  try {
+    const file = `${dir}/cookies.txt`;
+    const first = await run("examples/login_persist.ts", ["", file]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^logged in; cookies saved to .*\n200 [\s\S]*camera-01/);
+    assert.match(
+      fs.readFileSync(file, "utf8"),
+      /^# Netscape HTTP Cookie File\n[\s\S]*\tsession\topensesame\n/,
+    );
+    const second = await run("examples/login_persist.ts", ["", file]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^reused the cookies saved in .*: no login\n200 [\s\S]*camera-01/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const redisMissing = missingRedis();
 test(
   "example examples/cache_redis.ts shares a cache between two workers through Redis",
@@ -94,7 +123,7 @@ test(
   async () => {
     const redis = await startRedis();
     try {
-      const { code, stdout, stderr } = await run("examples/cache_redis.ts", {
+      const { code, stdout, stderr } = await run("examples/cache_redis.ts", [], {
         REDIS_URL: redis.url,
       });
       assert.equal(code, 0, stderr);

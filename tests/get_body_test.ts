@@ -16,7 +16,7 @@ import {
   scripted,
   sized,
 } from "./_server.ts";
-import { tlsServer } from "./hardening/_fixtures.ts";
+import { tlsServer } from "./_tls.ts";
 
 /** What the raw server read: the request head and its body, per request. */
 const seen: { head: string; body: string }[] = [];

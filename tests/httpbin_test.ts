@@ -229,4 +229,23 @@ if (HTTPBIN === undefined) {
     assert.match(r.content, /Herman Melville/);
     assert.match((await requests.get(`${B}/xml`)).headers, /^content-type: application\/xml$/m);
   });
+
+  test("httpbin: paginate() follows Link rel=next set by /response-headers, page by page", async () => {
+    const last = `${B}/response-headers?page=3`;
+    const second = `${B}/response-headers?page=2&Link=${
+      encodeURIComponent(`<${last}>; rel="next"`)
+    }`;
+    const seen: unknown[] = [];
+    const walk = requests.paginate(`${B}/response-headers`, {
+      params: { page: "1", Link: `<${second}>; rel="NEXT"` },
+      pagination: { items: (r) => [(r.json() as { page: string }).page] },
+    });
+    for await (const page of walk) seen.push(page);
+    assert.deepEqual(seen, ["1", "2", "3"]);
+    const [, error] = await requests.paginate(`${B}/status/418`).next().then(
+      (step) => [step, null],
+      (e) => [null, e],
+    );
+    assert.ok(error instanceof requests.HTTPError, String(error));
+  });
 }

@@ -11,21 +11,21 @@ import { RuntimeClient } from "../src/transport/_clients.ts";
 import { settingsOf, type TransportOptions } from "../src/transport/_settings.ts";
 import { CallGuard } from "../src/_guard.ts";
 import { ConnectionError } from "../src/errors.ts";
-import { closedPort, HTTPBIN, rawServer, serve } from "./_server.ts";
-import { makeTestPki } from "./_tls.ts";
 import {
   chunk,
-  eventually,
-  failure,
+  closedPort,
   headerOf,
+  HTTPBIN,
   join,
   malformed,
   ok,
+  rawServer,
   response,
   scripted,
-  tlsServer,
-  within,
-} from "./hardening/_fixtures.ts";
+  serve,
+} from "./_server.ts";
+import { makeTestPki, tlsServer } from "./_tls.ts";
+import { eventually, failure, within } from "./_fixtures.ts";
 
 const decoder = new TextDecoder();
 const GET_JSON: NodeFetchInit = {

@@ -9,23 +9,25 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { InvalidURLError, Session, TooManyRedirectsError } from "../mod.ts";
-import { type Echo, header, serve, type TestServer } from "./_server.ts";
 import {
+  type Echo,
+  header,
   type HeaderLine,
   headerOf,
   ok,
   rawServer,
   redirect,
-  rejectsWith,
   response,
   RUNTIME,
   type Scripted,
   scripted,
   type Seen,
+  serve,
   sized,
-  type TlsServer,
-  tlsServer,
-} from "./hardening/_fixtures.ts";
+  type TestServer,
+} from "./_server.ts";
+import { rejectsWith } from "./_fixtures.ts";
+import { type TlsServer, tlsServer } from "./_tls.ts";
 
 /** In-process echo servers (the routes of tests/_server.ts), two origins. */
 let a: TestServer;
@@ -110,6 +112,21 @@ test("credentials and sensitive headers are dropped on a redirect to another ori
     assert.equal(header(echoed, name), null, name);
   }
   assert.equal(header(echoed, "x-other"), "o");
+});
+
+test("a call's sensitive_headers add to its session's: the session's stay masked and at home", async () => {
+  await using s = new Session({ headers: { "X-API-Key": "k" }, sensitive_headers: ["X-API-Key"] });
+  for (const sensitive_headers of [["X-Call-Key"], null]) {
+    const r = await s.get(to(a, `${b.url}/echo`), {
+      headers: { "X-Call-Key": "c" },
+      sensitive_headers,
+    });
+    const label = JSON.stringify(sensitive_headers);
+    assert.equal(header(r.json() as Echo, "x-api-key"), null, label);
+    assert.equal(r.history[0].request.headers["x-api-key"], "***", label);
+    const callKey = sensitive_headers === null ? "c" : null;
+    assert.equal(header(r.json() as Echo, "x-call-key"), callKey, label);
+  }
 });
 
 test("credentials stay on a same-origin redirect", async () => {

@@ -275,22 +275,6 @@ test("the fetch option takes an in-process web handler", async () => {
   assert.equal(r.content, 'POST {"a":1}');
 });
 
-test("timeout: either part of [connect, read] may be null", async () => {
-  const slow = await serve(async () => {
-    await new Promise((r) => setTimeout(r, 300));
-    return new Response("late");
-  });
-  try {
-    const error = await requests.get(slow.url, { timeout: [null, 0.05] }).catch((e) => e);
-    assert.ok(error instanceof requests.TimeoutError, String(error));
-    assert.equal((await requests.get(slow.url, { timeout: [0.05, null] })).content, "late");
-    assert.equal((await requests.get(slow.url, { timeout: [null, null] })).content, "late");
-    await assert.rejects(requests.get(slow.url, { timeout: [null, -1] }), /'timeout'/);
-  } finally {
-    await slow.close();
-  }
-});
-
 test("JSONDecodeError carries the text it could not parse as doc", async () => {
   const fetch = () =>
     new Response("<html>oops</html>", { headers: { "content-type": "text/html" } });

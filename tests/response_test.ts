@@ -187,3 +187,18 @@ test("read() on a buffered response returns the body", async () => {
   assert.equal((await r.read()).byteLength, 10);
   assert.equal(r.bytes.byteLength, 10);
 });
+
+test("a response prints as <Response [code]>, so a redirect loop's error prints small", async () => {
+  const { inspect } = await import("node:util");
+  const fetch = (req: Request) =>
+    new globalThis.Response(null, { status: 302, headers: { location: req.url } });
+  const error = await requests.get("http://loop.test/", { fetch }).catch((e) => e);
+  assert.ok(error instanceof requests.TooManyRedirectsError);
+  const started = performance.now();
+  const text = inspect(error, { depth: 10 });
+  // Every history entry holds its own history: printed whole, this was 87 MB and took seconds.
+  assert.ok(text.length < 10_000, `${text.length} characters`);
+  assert.ok(performance.now() - started < 1_000);
+  assert.match(text, /<Response \[302\]>/);
+  assert.equal(inspect(new requests.Response(200, "OK")), "<Response [200]>");
+});

@@ -8,7 +8,8 @@ import { InvalidURLError, RequestError, Response } from "../mod.ts";
 import { clip } from "../src/_clip.ts";
 import { checkUrlText } from "../src/_url.ts";
 import { parseLinks } from "../src/_links.ts";
-import { closedPort, response, type Scripted, scripted } from "./hardening/_fixtures.ts";
+import { closedPort } from "./_server.ts";
+import { response, type Scripted, scripted } from "./_raw.ts";
 
 let server: Scripted;
 /** Locations the server sends, by path: `/to/<name>` answers 302 with `locations[name]`. */

@@ -43,7 +43,8 @@ after(() => {
 
 /**
  * An https origin with the test CA's certificate: `/start/<status>` redirects to `/end` with that
- * status; anything else answers 200 with what it saw. It asks for a client certificate but
+ * status; `/slow` sends half its body, the rest 300 ms later; anything else answers 200 with what
+ * it saw. It asks for a client certificate but
  * serves without one.
  */
 async function origin(): Promise<Origin> {
@@ -64,7 +65,10 @@ async function origin(): Promise<Origin> {
       const authorized = (req.socket as unknown as { authorized: boolean }).authorized;
       hits.push({ method: req.method ?? "", url: req.url ?? "", body, authorized });
       const redirect = /^\/start\/(\d{3})$/.exec(req.url ?? "");
-      if (redirect !== null) {
+      if (req.url === "/slow") {
+        res.write("first ");
+        setTimeout(() => res.end("second"), 300);
+      } else if (redirect !== null) {
         res.writeHead(Number(redirect[1]), { location: "/end", "content-length": "0" });
         res.end();
       } else {
@@ -189,6 +193,27 @@ describe("runtime clients are shared and released by whoever leased them", () =>
       } finally {
         first.close();
         second.close();
+        await server.close();
+      }
+    });
+  }
+
+  for (const [path, body] of PATHS) {
+    it(`closing a session leaves its own calls in flight whole (${path})`, async () => {
+      const server = await origin();
+      const session = new Session({ verify: pki.caFile });
+      try {
+        const r = await session.get(`${server.url}/slow`, { ...body, stream: true });
+        session.close();
+        await r.read();
+        assert.equal(r.content, "first second");
+        // Once the call is over, the client is closed: a new call makes a new connection (Bun's
+        // fetch keeps its connections in a pool of its own, which no client holds).
+        const before = server.connections;
+        await session.get(`${server.url}/again`, body);
+        if (!(IS_BUN && path === "fetch")) assert.equal(server.connections, before + 1);
+      } finally {
+        session.close();
         await server.close();
       }
     });

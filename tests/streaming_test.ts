@@ -1,5 +1,5 @@
-// stream, timeouts, total_timeout, signal, progress, max_bytes, params, cookies and the
-// typed errors of broken connections.
+// stream, signal, progress, max_bytes, params, cookies and the typed errors of broken
+// connections (the timeouts are in timeouts_test.ts).
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,7 +15,7 @@ import {
   serve,
   type TestServer,
 } from "./_server.ts";
-import { within } from "./hardening/_fixtures.ts";
+import { within } from "./_fixtures.ts";
 
 let server: TestServer;
 let raw: RawServer;
@@ -62,18 +62,13 @@ const routes: Record<string, (socket: net.Socket) => void> = {
     }, 1);
     s.on("close", () => clearInterval(timer));
   },
-  "/trickle": (s) => {
-    s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-    const timer = setInterval(() => {
-      if (s.destroyed) return clearInterval(timer);
-      s.write("1\r\nx\r\n");
-    }, 50);
-    s.on("close", () => clearInterval(timer));
-  },
   "/deflate": (s) => encoded(s, "deflate", zlib.deflateSync(JSON_BODY)),
   "/deflate-raw": (s) => encoded(s, "deflate", zlib.deflateRawSync(JSON_BODY)),
   "/gzip-gzip": (s) => encoded(s, "gzip, gzip", zlib.gzipSync(zlib.gzipSync(JSON_BODY))),
   "/gzip-deflate": (s) => encoded(s, "deflate, gzip", zlib.gzipSync(zlib.deflateSync(JSON_BODY))),
+  // One coding beside "identity" or an empty member: Deno's fetch leaves it encoded, Bun's not.
+  "/identity-gzip": (s) => encoded(s, "identity, gzip", zlib.gzipSync(JSON_BODY)),
+  "/gzip-empty": (s) => encoded(s, "gzip,", zlib.gzipSync(JSON_BODY)),
   "/six": (s) => encoded(s, "gzip, gzip, gzip, gzip, gzip, gzip", JSON_BODY),
   // A gzip header, then a deflate block of the reserved type 3: corrupt for every decoder (a
   // merely truncated stream is accepted by Node's fetch, which flushes what it has).
@@ -264,45 +259,6 @@ test("await using closes a streamed response", async () => {
   assert.equal(raw.open, before);
 });
 
-test("timeout bounds the wait for the headers", async () => {
-  const started = performance.now();
-  const error = await requests.get(`${raw.url}/silent`, { timeout: 0.2 }).catch((e) => e);
-  const took = performance.now() - started;
-  assert.ok(error instanceof requests.TimeoutError, String(error));
-  assert.match(error.message, /No response received within 0\.2 s: GET http/);
-  assert.ok(took >= 150 && took < 2000, `took ${took} ms`);
-});
-
-test("timeout as [connect, read] bounds each read of the body", async () => {
-  const error = await requests.get(`${server.url}/drip/3/400`, { timeout: [1, 0.1] }).catch((
-    e,
-  ) => e);
-  assert.ok(error instanceof requests.TimeoutError, String(error));
-  assert.match(error.message, /No data received within 0\.1 s/);
-  const r = await requests.get(`${server.url}/drip/3/20`, { timeout: [1, 0.5] });
-  assert.equal(r.content, "xxx");
-});
-
-test("total_timeout stops a trickle that never trips the read timeout", async () => {
-  const started = performance.now();
-  const error = await requests.get(`${raw.url}/trickle`, { timeout: 1, total_timeout: 0.4 })
-    .catch((e) => e);
-  const took = performance.now() - started;
-  assert.ok(error instanceof requests.TimeoutError, String(error));
-  assert.match(error.message, /total_timeout \(0\.4 s\)/);
-  assert.ok(took < 3000, `took ${took} ms`);
-});
-
-test("total_timeout covers a streamed body read later", async () => {
-  const r = await requests.get(`${raw.url}/trickle`, { stream: true, total_timeout: 0.3 });
-  await assert.rejects(r.read(), requests.TimeoutError);
-});
-
-test("a fast request is not disturbed by its timeouts", async () => {
-  const r = await requests.get(`${server.url}/echo`, { timeout: 5, total_timeout: 5 });
-  assert.equal(r.status_code, 200);
-});
-
 test("signal aborts with the signal's reason", async () => {
   const controller = new AbortController();
   const reason = new Error("user gave up");
@@ -399,8 +355,9 @@ test("a body cut short is a ConnectionError, buffered or streamed", async () => 
   }
 });
 
-test("deflate (zlib or raw) and stacked codings are decoded on every runtime", async () => {
-  for (const path of ["/deflate", "/deflate-raw", "/gzip-gzip", "/gzip-deflate"]) {
+test("deflate (zlib or raw), stacked codings and identity members are decoded everywhere", async () => {
+  const paths = ["/deflate", "/deflate-raw", "/gzip-gzip", "/gzip-deflate", "/identity-gzip"];
+  for (const path of [...paths, "/gzip-empty"]) {
     assert.deepEqual((await requests.get(`${raw.url}${path}`)).json(), { decoded: true }, path);
     const streamed = await requests.get(`${raw.url}${path}`, { stream: true });
     await streamed.read();

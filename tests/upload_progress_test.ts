@@ -8,7 +8,7 @@ import { canStreamUploads, countedBody, UPLOAD_PIECE } from "../src/_upload.ts";
 import { nodeFetch } from "../src/transport/_node_http.ts";
 import { MultipartBuilder } from "../src/multipart.ts";
 import { join, ok, RUNTIME, trackedServer } from "./_server.ts";
-import { within } from "./hardening/_fixtures.ts";
+import { within } from "./_fixtures.ts";
 
 const MB = 1024 * 1024;
 const SIZE = 16 * MB;

@@ -1,6 +1,6 @@
 // What cli.ts prints: JSON re-indented (and colored for a terminal) token by token, so numbers
-// and key order stay exactly as sent; event-stream lines; byte sizes; and the progress bar of a
-// download or an upload.
+// and key order stay exactly as sent; event-stream lines; text with its control characters made
+// visible for a terminal; byte sizes; and the progress bar of a download or an upload.
 
 /** Every JSON token but strings, which `tokenize` scans itself. */
 const TOKEN = /[{}[\],:]|true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
@@ -14,6 +14,53 @@ const COLORS = {
   number: "\x1b[36m",
   literal: "\x1b[35m",
 } as const;
+
+/**
+ * What a terminal would act on rather than show: the C0 controls but tab and LF, a CR that does
+ * not end a CRLF, DEL and the C1 controls (U+009B is a CSI to some terminals). ESC starts the
+ * sequences that retitle a window (`ESC ] 0 ; ... BEL`) or clear it (`ESC [ 2 J`); a lone CR or
+ * a backspace writes over what was shown.
+ */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)/g;
+/** The control characters a JSON string may hold unescaped: DEL and the C1 controls. */
+const JSON_CONTROL = /[\x7f-\x9f]/g;
+
+const hex = (char: string) => char.charCodeAt(0).toString(16).padStart(2, "0");
+
+/**
+ * `text` for a terminal: each control character (see `CONTROL`) written as a `\xNN` escape, so
+ * that `ESC ] 0 ; t BEL` shows as `\x1b]0;t\x07` and does nothing. Tab, LF and CRLF stay.
+ */
+export function visible(text: string): string {
+  return text.replace(CONTROL, (char) => `\\x${hex(char)}`);
+}
+
+/**
+ * A body arriving in pieces, as text for a terminal: decoded as UTF-8 and made
+ * {@linkcode visible}. A CR that ends a piece waits for the next one, which says whether it ends
+ * a CRLF.
+ */
+export class VisibleText {
+  #decoder = new TextDecoder();
+  #cr = false;
+
+  /** The text of the next bytes. */
+  push(bytes: Uint8Array): string {
+    return this.#show(this.#decoder.decode(bytes, { stream: true }), false);
+  }
+
+  /** The text of what is left at the end (U+FFFD for a cut-off character). */
+  end(): string {
+    return this.#show(this.#decoder.decode(), true);
+  }
+
+  #show(text: string, last: boolean): string {
+    if (this.#cr) text = `\r${text}`;
+    this.#cr = !last && text.endsWith("\r");
+    return visible(this.#cr ? text.slice(0, -1) : text);
+  }
+}
 
 /** Containers nested deeper than this are printed compact, so indentation cannot grow without bound. */
 const MAX_INDENTED_DEPTH = 32;
@@ -60,8 +107,9 @@ function tokenize(text: string): string[] {
 /**
  * `text` re-indented by two spaces, with ANSI colors when `color` is true; null when it is not
  * JSON or when the pretty form would be more than 16 times its size (print it as it came).
- * Values are copied token for token, never re-serialized. Containers deeper than 32 levels are
- * printed compact.
+ * Values are copied token for token, never re-serialized, but for the control characters a
+ * string may hold unescaped (DEL and the C1 controls), written as JSON's `\u00NN` escapes so that
+ * a terminal shows them. Containers deeper than 32 levels are printed compact.
  */
 export function formatJson(text: string, color: boolean): string | null {
   try {
@@ -108,8 +156,12 @@ export function formatJson(text: string, color: boolean): string | null {
         out += paint("literal", token);
         break;
       default:
-        if (token.startsWith('"')) out += paint(next === ":" ? "key" : "string", token);
-        else out += paint("number", token);
+        if (token.startsWith('"')) {
+          const shown = token.replace(JSON_CONTROL, (char) => `\\u00${hex(char)}`);
+          out += paint(next === ":" ? "key" : "string", shown);
+        } else {
+          out += paint("number", token);
+        }
     }
   }
   return out.length <= limit ? out : null;

@@ -9,7 +9,17 @@
  * @module
  */
 
-import { RULES } from "./_public_suffix_data.js";
+import { clip } from "../_clip.ts";
+import {
+  checkPath,
+  formatCookies,
+  parseCookies,
+  readCookieFile,
+  writeCookieFile,
+} from "./_netscape.ts";
+import { isPublicSuffix, registrableDomain } from "./_public_suffix.ts";
+import { canonicalDomain, CONTROL, parseSetCookie, prefixRuleBroken } from "./_set_cookie.ts";
+import { CookieStore, type Entry } from "./_store.ts";
 
 /** One stored cookie. */
 export interface Cookie {
@@ -72,6 +82,17 @@ export interface CookieOptions {
   expires?: Date | number | null;
 }
 
+/**
+ * A jar as plain data: what {@linkcode CookieJar.prototype.toJSON} gives and
+ * {@linkcode CookieJar.fromJSON} takes.
+ */
+export interface CookieJarData {
+  /** The format's version: 1. */
+  version: 1;
+  /** The cookies, every field kept, in creation order. */
+  cookies: Cookie[];
+}
+
 /** Where {@linkcode CookieJar.prototype.get} and {@linkcode CookieJar.prototype.delete} look. */
 export interface CookieFilter {
   /** Only cookies of this domain (compared after lower-casing and dropping a leading dot). */
@@ -80,35 +101,31 @@ export interface CookieFilter {
   path?: string;
 }
 
-/** The longest `Set-Cookie` line accepted, in UTF-8 bytes. */
-const MAX_LINE_BYTES = 8192;
 /** The most cookies a jar keeps (RFC 6265 §6.1 asks for at least 3000). */
 const MAX_COOKIES = 3000;
 /** The most cookies one site keeps (§6.1: at least 50); Chromium's and Firefox's number. */
+/** How many Cookie headers a jar keeps built (scripts call a few URLs again and again). */
+const HEADERS_KEPT = 64;
 const MAX_PER_SITE = 180;
-/** The latest time a `Date` can hold, in milliseconds since the epoch. */
-const MAX_TIME = 8.64e15;
-const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-/** RFC 6265 §5.1.1 delimiter: %x09 / %x20-2F / %x3B-40 / %x5B-60 / %x7B-7E. */
-const DATE_DELIMITER = /[\t\x20-\x2f\x3b-\x40\x5b-\x60\x7b-\x7e]+/;
-const TIME_TOKEN = /^(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\D|$)/;
-const DAY_TOKEN = /^(\d{1,2})(?:\D|$)/;
-const YEAR_TOKEN = /^(\d{2,4})(?:\D|$)/;
-/** Control characters other than tab, which RFC 6265bis forbids in names and values. */
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
-/** RFC 6265bis name prefixes, matched case-insensitively. */
-const SECURE_PREFIX = /^__secure-/i;
-const HOST_PREFIX = /^__host-/i;
-/** Characters that would make a domain parse as more than a host. */
-const NOT_A_HOST = /[/\\?#@\s]/;
+const SAME_SITE: ReadonlySet<unknown> = new Set(["Strict", "Lax", "None", null]);
+
+/** Each jar's store, for {@linkcode replaceCookies}: reached without a static block. */
+const stores = new WeakMap<CookieJar, CookieStore>();
 
 /**
  * @internal Replaces every cookie of `jar` with copies of `cookies`, every field kept (the sync
  * API keeps the jar of a session's thread and its worker's in step this way).
+ *
+ * @param jar The jar to fill.
+ * @param cookies The cookies it holds afterwards, stored as they are.
  */
-export let replaceCookies: (jar: CookieJar, cookies: Iterable<Cookie>) => void;
+export function replaceCookies(jar: CookieJar, cookies: Iterable<Cookie>): void {
+  const store = stores.get(jar)!;
+  store.clear();
+  const now = Date.now();
+  for (const cookie of cookies) store.put(cookieKey(cookie), { ...cookie }, now);
+}
 
 /**
  * A cookie jar following the RFC 6265 storage model: `Domain`, `Path`, `Secure`, `Max-Age` and
@@ -134,20 +151,14 @@ export let replaceCookies: (jar: CookieJar, cookies: Iterable<Cookie>) => void;
  * ```
  */
 export class CookieJar implements Iterable<Cookie> {
+  /** Cookie headers built lately, by URL, with the store version and expiry they hold for. */
+  #headers = new Map<string, { header: string | null; until: number; version: number }>();
   /** Keyed by name, domain and path; insertion order is creation order. */
   #store: CookieStore = new CookieStore({
     perSite: MAX_PER_SITE,
     total: MAX_COOKIES,
     siteOf,
   });
-
-  static {
-    replaceCookies = (jar, cookies) => {
-      jar.#store.clear();
-      const now = Date.now();
-      for (const cookie of cookies) jar.#put({ ...cookie }, now);
-    };
-  }
 
   /**
    * Creates a jar, optionally holding cookies for every host.
@@ -164,6 +175,7 @@ export class CookieJar implements Iterable<Cookie> {
    * ```
    */
   constructor(init?: Record<string, string>) {
+    stores.set(this, this.#store);
     if (init !== undefined) {
       for (const [name, value] of Object.entries(init)) this.set(name, value);
     }
@@ -239,13 +251,29 @@ export class CookieJar implements Iterable<Cookie> {
    * ```
    */
   cookieHeader(url: URL | string, now: number = Date.now()): string | null {
-    if (this.#store.size === 0) return null;
-    if (typeof url === "string") url = new URL(url);
+    const store = this.#store;
+    if (store.size === 0) return null;
+    // Scripts send to the same few URLs again and again: a header is built once per URL until
+    // the jar changes or a cookie in it expires.
+    const key = typeof url === "string" ? url : `${url.protocol}//${url.host}${url.pathname}`;
+    const known = this.#headers.get(key);
+    if (known !== undefined && known.version === store.version && now < known.until) {
+      return known.header;
+    }
+    const built = this.#buildHeader(typeof url === "string" ? new URL(url) : url, now);
+    if (this.#headers.size >= HEADERS_KEPT) this.#headers.clear();
+    this.#headers.set(key, { ...built, version: store.version });
+    return built.header;
+  }
+
+  /** The Cookie header for `url` (RFC 6265 §5.4), and until when it holds. */
+  #buildHeader(url: URL, now: number): { header: string | null; until: number } {
     const host = url.hostname;
-    if (host === "") return null;
+    if (host === "") return { header: null, until: Infinity };
     const secureScheme = isSecureContext(url);
     const path = url.pathname;
     const matches: Entry[] = [];
+    let until = Infinity;
     for (const domain of domainsOf(host)) {
       const entries = this.#store.inDomain(domain);
       if (entries === undefined) continue;
@@ -257,12 +285,14 @@ export class CookieJar implements Iterable<Cookie> {
         }
         if (cookie.secure && !secureScheme) continue;
         if (cookie.hostOnly ? cookie.domain !== host : !domainMatch(host, cookie.domain)) continue;
-        if (pathMatch(path, cookie.path)) matches.push(entry);
+        if (!pathMatch(path, cookie.path)) continue;
+        matches.push(entry);
+        if (cookie.expires !== null && cookie.expires < until) until = cookie.expires;
       }
     }
-    if (matches.length === 0) return null;
+    if (matches.length === 0) return { header: null, until };
     matches.sort((a, b) => b.item.path.length - a.item.path.length || a.order - b.order);
-    return matches.map(({ item }) => `${item.name}=${item.value}`).join("; ");
+    return { header: matches.map(({ item }) => `${item.name}=${item.value}`).join("; "), until };
   }
 
   /**
@@ -467,6 +497,176 @@ export class CookieJar implements Iterable<Cookie> {
     for (const cookie of this.#live(Date.now())) yield { ...cookie };
   }
 
+  /**
+   * Writes the jar to `path` in the Netscape `cookies.txt` format that curl (`-b` / `-c`),
+   * wget, yt-dlp and Python's `MozillaCookieJar` read: the line `# Netscape HTTP Cookie File`,
+   * then one line per cookie with LF endings. A host-only cookie's domain is written as it is
+   * with include-subdomains `FALSE`, a domain cookie's with a leading dot and `TRUE`; an
+   * `HttpOnly` cookie's line starts with `#HttpOnly_`; a session cookie's expiry is `0`, and
+   * any other is capped at 400 days from now, as curl does. Expired cookies are not written,
+   * nor cookies the format cannot hold: those for every host (set by hand without a domain),
+   * and those with a tab in their name or value.
+   *
+   * The file is written whole or not at all: into a new file in the same directory, created
+   * exclusively with mode 0600, then renamed over `path`; when the save fails, a file already
+   * at `path` is left as it was.
+   *
+   * @param path A file path, or a `file:` URL.
+   * @returns A promise that resolves once the file is in place.
+   * @throws {TypeError} Where the runtime has no file access (a browser), or `path` is not a
+   * path. A failure of the file system (permissions, a missing directory) rejects with the
+   * runtime's own error.
+   *
+   * @example Save the cookies, load them in the next run
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, readFile } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   *
+   * const jar = new CookieJar();
+   * jar.setFromResponse(new URL("https://example.com/"), ["sid=42; Max-Age=3600; HttpOnly"]);
+   * const path = `${await mkdtemp(`${tmpdir()}/jar-`)}/cookies.txt`;
+   * await jar.save(path);
+   * const line = /^#HttpOnly_example\.com\tFALSE\t\/\tFALSE\t\d+\tsid\t42$/m;
+   * assert.match(await readFile(path, "utf8"), line);
+   * const again = await CookieJar.load(path);
+   * assert.equal(again.cookieHeader(new URL("https://example.com/")), "sid=42");
+   * ```
+   */
+  save(path: string | URL): Promise<void> {
+    try {
+      const where = checkPath(path, "jar.save()");
+      return writeCookieFile(
+        where,
+        formatCookies(this.#live(Date.now()), Date.now()),
+        "jar.save()",
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Reads a jar from a Netscape `cookies.txt` file, such as one `jar.save()`, `curl -c`, wget or
+   * Python's `MozillaCookieJar` wrote. Lenient, line by line: CRLF line endings and a byte order
+   * mark are accepted, a line with six fields has an empty value, an expiry of `0` or empty makes
+   * a session cookie, and a line that is not a cookie (a comment, a control character, a missing
+   * or malformed field, a domain that is not a host name, a name or value longer than a
+   * `Set-Cookie` line may be) is skipped, never thrown. The jar's rules hold for what is loaded:
+   * expired cookies are dropped, a cookie breaking its `__Secure-` or `__Host-` prefix is refused,
+   * a domain cookie for a public suffix or an IP address is kept for that host only, and the caps
+   * on cookies per site and in all apply.
+   *
+   * @param path A file path, or a `file:` URL.
+   * @returns A new jar holding the file's cookies, in file order.
+   * @throws {TypeError} Where the runtime has no file access (a browser), or `path` is not a
+   * path. A file that cannot be read (missing: the error's `code` is `"ENOENT"`) rejects with the
+   * runtime's own error.
+   *
+   * @example Load the cookies curl saved with `curl -c cookies.txt`
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, writeFile } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   *
+   * const path = `${await mkdtemp(`${tmpdir()}/jar-`)}/cookies.txt`;
+   * const line = [".example.com", "TRUE", "/", "FALSE", "0", "lang", "en"].join("\t");
+   * await writeFile(path, `# Netscape HTTP Cookie File\n${line}\n`);
+   * const jar = await CookieJar.load(path);
+   * assert.equal(jar.cookieHeader(new URL("http://www.example.com/")), "lang=en");
+   * ```
+   */
+  static async load(path: string | URL): Promise<CookieJar> {
+    const text = await readCookieFile(checkPath(path, "CookieJar.load()"), "CookieJar.load()");
+    const jar = new CookieJar();
+    const now = Date.now();
+    for (const cookie of parseCookies(text)) jar.#admit(cookie, now);
+    return jar;
+  }
+
+  /**
+   * The jar as plain data, for `JSON.stringify` (which calls it) or any other store: every
+   * unexpired cookie with all its fields, in creation order. {@linkcode CookieJar.fromJSON}
+   * turns it back into a jar.
+   *
+   * @returns `{ version: 1, cookies }`, the cookies copied.
+   *
+   * @example Keep a jar as JSON
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = new CookieJar();
+   * jar.setFromResponse(new URL("https://example.com/"), ["sid=42; SameSite=Lax"]);
+   * const text = JSON.stringify(jar);
+   * const again = CookieJar.fromJSON(JSON.parse(text));
+   * assert.deepEqual([...again], [...jar]);
+   * ```
+   */
+  toJSON(): CookieJarData {
+    return { version: 1, cookies: [...this] };
+  }
+
+  /**
+   * A jar from the data {@linkcode CookieJar.prototype.toJSON} gave. A cookie entry that is not
+   * a valid cookie is skipped, and the jar's rules hold for the others as for
+   * {@linkcode CookieJar.load}: expired cookies are dropped, the `__Secure-` and `__Host-`
+   * prefixes are enforced, a domain cookie for a public suffix or an IP address is kept for that
+   * host only, and the caps apply.
+   *
+   * @param data The value of `jar.toJSON()`, or of `JSON.parse(JSON.stringify(jar))`.
+   * @returns A new jar.
+   * @throws {TypeError} When `data` is not an object with `version: 1` and a `cookies` array.
+   *
+   * @example Restore a jar
+   * ```ts
+   * import { CookieJar } from "@requests/requests";
+   * import assert from "node:assert/strict";
+   *
+   * const jar = CookieJar.fromJSON({
+   *   version: 1,
+   *   cookies: [{
+   *     name: "sid", value: "42", domain: "example.com", path: "/", expires: null,
+   *     secure: true, httpOnly: true, hostOnly: true, sameSite: "Lax",
+   *   }],
+   * });
+   * assert.equal(jar.cookieHeader(new URL("https://example.com/")), "sid=42");
+   * assert.equal(jar.cookieHeader(new URL("https://www.example.com/")), null);
+   * ```
+   */
+  static fromJSON(data: CookieJarData): CookieJar {
+    const given = data as unknown as { version?: unknown; cookies?: unknown } | null;
+    if (typeof given !== "object" || given === null || !Array.isArray(given.cookies)) {
+      throw new TypeError("Invalid 'data': expected the value of jar.toJSON()");
+    }
+    if (given.version !== 1) {
+      throw new TypeError(`Invalid 'data': version ${clip(String(given.version))} is not 1`);
+    }
+    const jar = new CookieJar();
+    const now = Date.now();
+    for (const entry of given.cookies as unknown[]) {
+      const cookie = cookieFromData(entry);
+      if (cookie !== null) jar.#admit(cookie, now);
+    }
+    return jar;
+  }
+
+  /**
+   * Stores a cookie read from a file or data, under the rules a `Set-Cookie` line meets where
+   * they do not need the request: its name prefix, and no domain cookie for a public suffix or an
+   * IP address (kept for that host only, as the jar keeps such a cookie from that host).
+   */
+  #admit(cookie: Cookie, now: number): void {
+    const domain = cookie.hostOnly ? "" : cookie.domain;
+    if (prefixRuleBroken(cookie.name, cookie.secure, domain, cookie.path) !== null) return;
+    if (domain !== "" && (isIp(domain) || isPublicSuffix(domain.replace(/\.$/, "")))) {
+      cookie.hostOnly = true;
+    }
+    this.#put(cookie, now);
+  }
+
   /** The unexpired cookies in creation order; expired ones met on the way are removed. */
   *#live(now: number): Generator<Cookie> {
     for (const { key, item } of this.#store.values()) {
@@ -477,7 +677,7 @@ export class CookieJar implements Iterable<Cookie> {
 
   /** RFC 6265 §5.3 steps 11-12: replace in place, delete when expired, keep the caps. */
   #put(cookie: Cookie, now: number): void {
-    this.#store.put(JSON.stringify([cookie.name, cookie.domain, cookie.path]), cookie, now);
+    this.#store.put(cookieKey(cookie), cookie, now);
   }
 }
 
@@ -513,144 +713,6 @@ export function responseCookies(
   const object: Record<string, string> = Object.create(null);
   for (const [name, value] of kept) object[name] = value;
   return object;
-}
-
-/**
- * RFC 6265 §5.2: parses one `Set-Cookie` line from a response to `requestPath`; `null` when it is
- * malformed or breaks its name prefix's rules. The returned domain is the canonical `Domain`
- * attribute, or `""` when absent; the caller decides host-only.
- */
-function parseSetCookie(line: string, requestPath: string, now: number): Cookie | null {
-  if (longerThan(line, MAX_LINE_BYTES)) return null;
-  const [pair, ...attributes] = line.split(";");
-  const eq = pair.indexOf("=");
-  if (eq === -1) return null;
-  const name = trimWsp(pair.slice(0, eq));
-  const value = trimWsp(pair.slice(eq + 1));
-  if (name === "" || CONTROL.test(name) || CONTROL.test(value)) return null;
-
-  const cookie: Cookie = {
-    name,
-    value,
-    domain: "",
-    path: defaultPath(requestPath),
-    expires: null,
-    secure: false,
-    httpOnly: false,
-    hostOnly: false,
-    sameSite: null,
-  };
-  let maxAge: number | null = null;
-  let expires: number | null = null;
-  let pathGiven = false;
-  for (const attribute of attributes) {
-    const split = attribute.indexOf("=");
-    const key = trimWsp(split === -1 ? attribute : attribute.slice(0, split)).toLowerCase();
-    const arg = split === -1 ? "" : trimWsp(attribute.slice(split + 1));
-    switch (key) {
-      case "expires": {
-        const time = parseCookieDate(arg);
-        if (time !== null) expires = time;
-        break;
-      }
-      case "max-age":
-        if (/^-?\d+$/.test(arg)) {
-          const seconds = Number(arg);
-          maxAge = seconds <= 0 ? now : Math.min(now + seconds * 1000, MAX_TIME);
-        }
-        break;
-      case "domain":
-        if (arg !== "") {
-          const domain = canonicalDomain(arg);
-          // A Domain that is not a host name can match no request host: refuse the cookie.
-          if (domain === null) return null;
-          cookie.domain = domain;
-        }
-        break;
-      case "path":
-        cookie.path = arg.startsWith("/") ? arg : defaultPath(requestPath);
-        pathGiven = true;
-        break;
-      case "secure":
-        cookie.secure = true;
-        break;
-      case "httponly":
-        cookie.httpOnly = true;
-        break;
-      case "samesite": {
-        const mode = arg.toLowerCase();
-        cookie.sameSite = mode === "strict"
-          ? "Strict"
-          : mode === "lax"
-          ? "Lax"
-          : mode === "none"
-          ? "None"
-          : null;
-        break;
-      }
-    }
-  }
-  cookie.expires = maxAge ?? expires;
-  // RFC 6265bis §5.7 steps 20-21: `__Host-` asks for a Path attribute, not only the path "/".
-  const path = pathGiven ? cookie.path : null;
-  return prefixRuleBroken(name, cookie.secure, cookie.domain, path) === null ? cookie : null;
-}
-
-/**
- * RFC 6265bis §4.1.3 and §5.7 steps 20-21: the rule of the cookie name's prefix (`__Secure-`,
- * `__Host-`, in any case) that a cookie breaks, or `null` when it keeps them. `domain` is the
- * Domain attribute (`""` for none) and `path` the path it was set with (`null` for none).
- */
-function prefixRuleBroken(
-  name: string,
-  secure: boolean,
-  domain: string,
-  path: string | null,
-): string | null {
-  const host = HOST_PREFIX.test(name);
-  if (!host && !SECURE_PREFIX.test(name)) return null;
-  if (!secure) return `a '${host ? "__Host-" : "__Secure-"}' cookie must be secure`;
-  if (!host) return null;
-  if (domain !== "") return "a '__Host-' cookie must have no domain";
-  if (path !== "/") return "a '__Host-' cookie must have the path '/'";
-  return null;
-}
-
-/** RFC 6265 §5.1.1: the cookie-date algorithm; `null` when the date is unusable. */
-function parseCookieDate(text: string): number | null {
-  let time: [number, number, number] | null = null;
-  let day: number | null = null;
-  let month: number | null = null;
-  let year: number | null = null;
-  for (const token of text.split(DATE_DELIMITER)) {
-    if (token === "") continue;
-    let match: RegExpExecArray | null;
-    if (time === null && (match = TIME_TOKEN.exec(token)) !== null) {
-      time = [Number(match[1]), Number(match[2]), Number(match[3])];
-    } else if (day === null && (match = DAY_TOKEN.exec(token)) !== null) {
-      day = Number(match[1]);
-    } else if (month === null && MONTHS.includes(token.slice(0, 3).toLowerCase())) {
-      month = MONTHS.indexOf(token.slice(0, 3).toLowerCase());
-    } else if (year === null && (match = YEAR_TOKEN.exec(token)) !== null) {
-      year = Number(match[1]);
-    }
-  }
-  if (time === null || day === null || month === null || year === null) return null;
-  if (year >= 70 && year <= 99) year += 1900;
-  else if (year >= 0 && year <= 69) year += 2000;
-  const [hour, minute, second] = time;
-  if (day < 1 || day > 31 || year < 1601 || hour > 23 || minute > 59 || second > 59) return null;
-  const date = new Date(Date.UTC(year, month, day, hour, minute, second));
-  // Date.UTC rolls 31 Feb over into March; such a date does not exist.
-  if (date.getUTCDate() !== day) return null;
-  return date.getTime();
-}
-
-/** RFC 6265 §5.1.4: the directory of the request path. */
-function defaultPath(path: string): string {
-  if (!path.startsWith("/")) return "/";
-  const slash = path.lastIndexOf("/");
-  return slash === 0 ? "/" : path.slice(0, slash);
 }
 
 /** RFC 6265 §5.1.4: whether `requestPath` is within `cookiePath`. */
@@ -706,22 +768,6 @@ function isIp(host: string): boolean {
   return host.startsWith("[") || IPV4.test(host);
 }
 
-/**
- * A domain as the URL parser canonicalizes a host (lower case, punycode, dotted-decimal IPv4),
- * without a leading dot; `null` when it is not a bare host.
- */
-function canonicalDomain(domain: string): string | null {
-  const bare = domain.startsWith(".") ? domain.slice(1) : domain;
-  if (bare === "" || NOT_A_HOST.test(bare) || (bare.includes(":") && !bare.startsWith("["))) {
-    return null;
-  }
-  try {
-    return new URL(`http://${bare}/`).hostname;
-  } catch {
-    return null;
-  }
-}
-
 function parseUrl(text: string): URL | null {
   if (text === "") return null;
   try {
@@ -729,6 +775,39 @@ function parseUrl(text: string): URL | null {
   } catch {
     return null;
   }
+}
+
+/** A cookie's identity in the store: its name, domain and path. */
+function cookieKey(cookie: Cookie): string {
+  return JSON.stringify([cookie.name, cookie.domain, cookie.path]);
+}
+
+/** A cookie of {@linkcode CookieJar.fromJSON}'s data, checked field by field; null when invalid. */
+function cookieFromData(entry: unknown): Cookie | null {
+  if (typeof entry !== "object" || entry === null) return null;
+  const { name, value, domain, path, expires, secure, httpOnly, hostOnly, sameSite } =
+    entry as Record<string, unknown>;
+  if (typeof name !== "string" || name === "" || /[=;]/.test(name) || CONTROL.test(name)) {
+    return null;
+  }
+  if (typeof value !== "string" || value.includes(";") || CONTROL.test(value)) return null;
+  if (typeof path !== "string" || !path.startsWith("/") || typeof domain !== "string") return null;
+  if (expires !== null && (typeof expires !== "number" || !Number.isFinite(expires))) return null;
+  if (typeof secure !== "boolean" || typeof httpOnly !== "boolean") return null;
+  if (typeof hostOnly !== "boolean" || !SAME_SITE.has(sameSite)) return null;
+  const canonical = domain === "" ? "" : canonicalDomain(domain);
+  if (canonical === null || (canonical === "" && hostOnly)) return null;
+  return {
+    name,
+    value,
+    domain: canonical,
+    path,
+    expires,
+    secure,
+    httpOnly,
+    hostOnly,
+    sameSite: sameSite as Cookie["sameSite"],
+  };
 }
 
 /** Whether a stored cookie is the one `get()` or `delete()` asks for. */
@@ -744,275 +823,4 @@ function filterMatch(cookie: Cookie, name: string, where: CookieFilter | undefin
 
 function isExpired(cookie: Cookie, now: number): boolean {
   return cookie.expires !== null && cookie.expires <= now;
-}
-
-/** Removes leading and trailing spaces and tabs, the only whitespace RFC 6265 trims. */
-function trimWsp(text: string): string {
-  return text.replace(/^[ \t]+|[ \t]+$/g, "");
-}
-
-/** Whether `text` takes more than `limit` bytes in UTF-8, without encoding it. */
-function longerThan(text: string, limit: number): boolean {
-  // A UTF-16 code unit takes at least one and at most three UTF-8 bytes.
-  if (text.length > limit) return true;
-  if (text.length * 3 <= limit) return false;
-  let bytes = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-  }
-  return bytes > limit;
-}
-
-// Public suffixes (https://publicsuffix.org/list/ "Algorithm") over the rules of
-// `_public_suffix_data.js`, which stay one string until a host of more than one label is looked
-// up. They and the store below live in this module rather than their own because on Deno each
-// module costs about 0.4 ms at import.
-
-/**
- * The first labels of the rules directly under each domain (`co` under `uk`, `*` for `*.ck`,
- * `!www` for `!www.ck`): the text of its line until first needed, then a Set. `null` until the
- * first lookup.
- */
-let byParent: Map<string, string | Set<string>> | null = null;
-
-function indexLines(): Map<string, string | Set<string>> {
-  const index = new Map<string, string | Set<string>>();
-  for (let start = 0; start < RULES.length;) {
-    const newline = RULES.indexOf("\n", start);
-    const end = newline === -1 ? RULES.length : newline;
-    // Every line holds at least one label after its domain.
-    const space = RULES.indexOf(" ", start);
-    index.set(RULES.slice(start, space), RULES.slice(space + 1, end));
-    start = end + 1;
-  }
-  return index;
-}
-
-/** The first labels of the rules directly under `parent`. */
-function rulesUnder(parent: string): Set<string> | undefined {
-  byParent ??= indexLines();
-  const labels = byParent.get(parent);
-  if (typeof labels !== "string") return labels;
-  const set = new Set(labels.split(" "));
-  byParent.set(parent, set);
-  return set;
-}
-
-/**
- * The public suffix of a host name in the URL parser's form (lower case, punycode, no trailing
- * dot): the labels the prevailing rule matches. An exception rule prevails and gives its match
- * less the leftmost label; otherwise the rule of most labels does; with none, the last label.
- */
-function publicSuffix(host: string): string {
-  let dot = host.lastIndexOf(".");
-  if (dot === -1) return host;
-  let parent = host.slice(dot + 1);
-  let suffix = parent;
-  // A leading dot stops the walk: an empty label can be part of no rule.
-  while (dot > 0) {
-    const end = dot;
-    dot = host.lastIndexOf(".", dot - 1);
-    const label = host.slice(dot + 1, end);
-    const rules = rulesUnder(parent);
-    if (rules?.has(`!${label}`)) return parent;
-    const candidate = `${label}.${parent}`;
-    if (rules !== undefined && (rules.has(label) || rules.has("*"))) suffix = candidate;
-    parent = candidate;
-  }
-  return suffix;
-}
-
-/** Whether a host name in the URL parser's form is itself a public suffix. */
-function isPublicSuffix(host: string): boolean {
-  return publicSuffix(host) === host;
-}
-
-/**
- * The registrable domain of a host name (its public suffix and one more label), or the host
- * itself when it is a public suffix.
- */
-function registrableDomain(host: string): string {
-  const suffix = publicSuffix(host);
-  if (suffix === host) return host;
-  // The dot before the suffix; the label before it runs from the dot before that.
-  const end = host.length - suffix.length - 1;
-  return host.slice(end === 0 ? 0 : host.lastIndexOf(".", end - 1) + 1);
-}
-
-/** One stored cookie with its place in the creation order. */
-interface Entry {
-  /** The cookie's identity: name, domain and path. */
-  readonly key: string;
-  /** The cookie; replaced in place when a cookie with the same key arrives. */
-  item: Cookie;
-  /** Increases with each new key: the creation order, kept across replacements. */
-  readonly order: number;
-  /** The site the cookie counts against; `null` until the store starts counting. */
-  site: string | null;
-}
-
-/** The caps and how a domain maps to the site it counts against. */
-interface StoreLimits {
-  /** The most cookies one site keeps. */
-  readonly perSite: number;
-  /** The most cookies the store keeps. */
-  readonly total: number;
-  /** The site of a domain: its registrable domain, say. Called only once the store is crowded. */
-  readonly siteOf: (domain: string) => string;
-}
-
-/** Entries keyed by name, domain and path, in creation order. */
-type Bucket = Map<string, Entry>;
-
-/**
- * The jar's storage: entries in creation order, indexed by domain so a request looks only at
- * cookies that can match its host, and kept within RFC 6265 §6.1's limits (a cap per site and one
- * in all) by §5.3's order of removal: expired cookies first, then the oldest of the most crowded
- * site.
- */
-class CookieStore {
-  readonly #limits: StoreLimits;
-  #entries: Bucket = new Map();
-  #domains: Map<string, Bucket> = new Map();
-  /**
-   * The entries of each site. Counting starts only once the store holds more than `perSite`
-   * cookies, before which no site can be over its cap: a small jar never looks a site up.
-   */
-  #sites: Map<string, Bucket> | null = null;
-  /** `#crowds[n]`: the sites holding `n` cookies, in the order they reached `n`. */
-  #crowds: Set<string>[] = [];
-  #largest = 0;
-  /** No cookie expires before this; a sweep for expired cookies is due only from then on. */
-  #nextExpiry = Infinity;
-  #created = 0;
-
-  constructor(limits: StoreLimits) {
-    this.#limits = limits;
-  }
-
-  /** The number of entries, expired ones not yet removed included. */
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /** Every entry in creation order; deleting while iterating is safe. */
-  values(): IterableIterator<Entry> {
-    return this.#entries.values();
-  }
-
-  /** The entries whose `domain` is exactly `domain`, in creation order. */
-  inDomain(domain: string): IterableIterator<Entry> | undefined {
-    return this.#domains.get(domain)?.values();
-  }
-
-  /**
-   * Stores `item` under `key`: an existing entry is replaced in place (keeping its creation
-   * order), an expired item only deletes, and a new entry may push out others to keep the caps.
-   */
-  put(key: string, item: Cookie, now: number): void {
-    if (item.expires !== null && item.expires <= now) {
-      this.delete(key);
-      return;
-    }
-    if (item.expires !== null && item.expires < this.#nextExpiry) this.#nextExpiry = item.expires;
-    const old = this.#entries.get(key);
-    if (old !== undefined) {
-      old.item = item;
-      return;
-    }
-    const entry: Entry = { key, item, order: this.#created++, site: null };
-    this.#entries.set(key, entry);
-    let bucket = this.#domains.get(item.domain);
-    if (bucket === undefined) this.#domains.set(item.domain, bucket = new Map());
-    bucket.set(key, entry);
-    if (this.#sites !== null) this.#join(entry);
-    else if (this.#entries.size > this.#limits.perSite) this.#startCounting();
-    this.#keepCaps(entry, now);
-  }
-
-  /** Removes the entry under `key`; whether there was one. */
-  delete(key: string): boolean {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return false;
-    this.#entries.delete(key);
-    const bucket = this.#domains.get(entry.item.domain)!;
-    bucket.delete(key);
-    if (bucket.size === 0) this.#domains.delete(entry.item.domain);
-    if (entry.site !== null) this.#leave(entry);
-    return true;
-  }
-
-  /** Removes every entry. */
-  clear(): void {
-    this.#entries.clear();
-    this.#domains.clear();
-    this.#sites = null;
-    this.#crowds = [];
-    this.#largest = 0;
-    this.#nextExpiry = Infinity;
-  }
-
-  /** RFC 6265 §5.3 step 12: expired cookies go first, then the crowded site's oldest. */
-  #keepCaps(added: Entry, now: number): void {
-    const sites = this.#sites;
-    if (sites === null) return;
-    const { perSite, total } = this.#limits;
-    const site = added.site!;
-    if (sites.get(site)!.size <= perSite && this.#entries.size <= total) return;
-    if (this.#nextExpiry <= now) this.#sweep(now);
-    let crowd = sites.get(site);
-    while (crowd !== undefined && crowd.size > perSite) {
-      this.delete(crowd.keys().next().value!);
-      crowd = sites.get(site);
-    }
-    while (this.#entries.size > total) {
-      // The site of the cookie that overflowed pays when it is among the most crowded.
-      const largest = this.#crowds[this.#largest];
-      const victim = largest.has(site) ? site : largest.values().next().value!;
-      this.delete(sites.get(victim)!.keys().next().value!);
-    }
-  }
-
-  /** Removes every expired entry and learns when the next one expires. */
-  #sweep(now: number): void {
-    let next = Infinity;
-    for (const entry of this.#entries.values()) {
-      const expires = entry.item.expires;
-      if (expires === null) continue;
-      if (expires <= now) this.delete(entry.key);
-      else if (expires < next) next = expires;
-    }
-    this.#nextExpiry = next;
-  }
-
-  #startCounting(): void {
-    this.#sites = new Map();
-    for (const entry of this.#entries.values()) this.#join(entry);
-  }
-
-  /** Counts `entry` against its site. */
-  #join(entry: Entry): void {
-    const site = entry.site ??= this.#limits.siteOf(entry.item.domain);
-    const sites = this.#sites!;
-    let bucket = sites.get(site);
-    if (bucket === undefined) sites.set(site, bucket = new Map());
-    this.#crowds[bucket.size]?.delete(site);
-    bucket.set(entry.key, entry);
-    (this.#crowds[bucket.size] ??= new Set()).add(site);
-    if (bucket.size > this.#largest) this.#largest = bucket.size;
-  }
-
-  /** Stops counting a removed `entry` against its site. */
-  #leave(entry: Entry): void {
-    const site = entry.site!;
-    const sites = this.#sites!;
-    const bucket = sites.get(site)!;
-    this.#crowds[bucket.size].delete(site);
-    bucket.delete(entry.key);
-    if (bucket.size === 0) sites.delete(site);
-    else this.#crowds[bucket.size].add(site);
-    // Counts move by one, so the largest drops by at most one.
-    if (this.#crowds[this.#largest]?.size === 0 && this.#largest > 0) this.#largest--;
-  }
 }

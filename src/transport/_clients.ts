@@ -27,6 +27,8 @@ export class RuntimeClient {
   #users = 0;
   #cached = true;
   #closed = false;
+  /** Set once a session let go of it: the last user closes it. */
+  #closeWhenIdle = false;
 
   /** @param settings The checked settings, or null. */
   constructor(settings: Settings | null) {
@@ -83,10 +85,14 @@ export class RuntimeClient {
     this.#users++;
   }
 
-  /** @internal One user fewer; closes when none is left and the cache no longer holds it. */
+  /**
+   * @internal One user fewer; closes when none is left and the cache no longer holds it, or a
+   * session let go of it (`closeWhenIdle`), now or while calls still used it.
+   */
   unlease(closeWhenIdle: boolean): void {
+    this.#closeWhenIdle ||= closeWhenIdle;
     if (--this.#users > 0) return;
-    if (closeWhenIdle && this.#cached) uncache(this);
+    if (this.#closeWhenIdle && this.#cached) uncache(this);
     if (!this.#cached && !this.#closed) this.close();
   }
 
@@ -139,15 +145,26 @@ export function leaseClient(settings: Settings | null, closeWhenIdle: boolean): 
     clients.delete(key);
   }
   clients.set(key, client);
-  const leased = client;
-  leased.lease();
+  return leaseOf(client, closeWhenIdle);
+}
+
+/**
+ * One more lease on `client`, for one call of the session that holds it: the client stays open
+ * until the call is over, even when the session closes first.
+ */
+export function leaseForCall(client: RuntimeClient): ClientLease {
+  return client === DEFAULT_CLIENT ? DEFAULT_LEASE : leaseOf(client, false);
+}
+
+function leaseOf(client: RuntimeClient, closeWhenIdle: boolean): ClientLease {
+  client.lease();
   let released = false;
   return {
-    client: leased,
+    client,
     release() {
       if (released) return;
       released = true;
-      leased.unlease(closeWhenIdle);
+      client.unlease(closeWhenIdle);
     },
   };
 }

@@ -59,7 +59,9 @@ export function loadTls(settings: Settings): Tls | null {
 }
 
 function loadPem(value: string, what: string, block: RegExp, blockName: string): string {
-  if (value.trimStart().startsWith(PEM_START)) {
+  // Anywhere in the text: openssl writes "Bag Attributes" lines before the block, and a value
+  // taken for a path is quoted in messages, which must never show a private key.
+  if (value.includes(PEM_START)) {
     if (!block.test(value)) {
       throw new TypeError(`Cannot use ${what}: the text holds no PEM ${blockName}`);
     }

@@ -54,6 +54,8 @@ export interface Sender {
   send(exchange: Exchange, signal: AbortSignal | undefined): Promise<globalThis.Response>;
   /** True when `signal` aborts the exchange and its body (the runtime's own transport). */
   readonly aborts: boolean;
+  /** True when the sender holds a runtime client that `release()` must let go of. */
+  readonly leased: boolean;
   /** Lets go of the runtime client leased for this call. Called once, when the call ends. */
   release(): void;
 }
@@ -153,6 +155,10 @@ abstract class BaseSender {
     this.#follow = plan.follow;
   }
 
+  get leased(): boolean {
+    return this.client.settings !== null;
+  }
+
   release(): void {
     this.#lease.release();
   }
@@ -183,12 +189,13 @@ abstract class BaseSender {
     return { body: counted.body, length: counted.total };
   }
 
-  /** `error`, or the caller's own throw from `upload_progress` that caused it. */
+  /**
+   * `error`, or the caller's own throw from `upload_progress` that caused it (a custom fetch
+   * that read the body fails because of it too).
+   */
   failure(error: unknown): unknown {
     const thrown = this.#thrown;
-    return thrown === null || error instanceof CallerError
-      ? error
-      : new CallerError(thrown.error, false);
+    return thrown === null ? error : new CallerError(thrown.error, false);
   }
 
   /**
@@ -284,8 +291,9 @@ class CallerSender extends BaseSender implements Sender {
   #hooks: readonly RequestHook[];
 
   constructor(plan: SenderPlan) {
-    // The caller's code sees the module's own redirect handling, whatever the platform.
-    super({ ...plan, follow: false });
+    // The caller's fetch sees the module's own redirect handling, whatever the platform; hooks
+    // before the runtime's fetch see what it will do (a browser follows redirects itself).
+    super(plan.custom === null ? plan : { ...plan, follow: false });
     this.#custom = plan.custom;
     this.#hooks = plan.hooks ?? [];
   }

@@ -7,7 +7,7 @@ import { controlCharacter, redactUrl } from "../_url.ts";
 export interface TransportOptions {
   /**
    * How to verify the server's certificate: `true` uses the runtime's trust store, `false`
-   * skips verification, a string is a CA bundle given as PEM text (starting with `-----BEGIN`)
+   * skips verification, a string is a CA bundle given as PEM text (holding `-----BEGIN`)
    * or as the path of a PEM file.
    *
    * @default {true}

@@ -173,6 +173,26 @@ test(
   },
 );
 
+test("a Session with a request hook has its redirects followed by the browser", async ({ api }) => {
+  const { requests } = globalThis as unknown as { requests: Requests };
+  const seen: string[] = [];
+  const session = new requests.Session({
+    hooks: { request: [(req: Request) => void seen.push(`${req.method} ${req.redirect}`)] },
+  });
+  const r = await session.get(`${api}/redirect?to=/json`).catch((e: Error) => e);
+  session.close();
+  return r instanceof Error
+    ? { error: r.message }
+    : { status: r.status_code, url: r.url, json: r.json(), seen };
+}, (r, { api }) => {
+  assert.deepEqual(r, {
+    status: 200,
+    url: `${api}/json`,
+    json: { hello: "browser", query: "" },
+    seen: ["GET follow"],
+  });
+});
+
 test("a Session sends its base_url, default headers and Basic auth", async ({ api }) => {
   const { requests } = globalThis as unknown as { requests: Requests };
   const session = new requests.Session({
@@ -305,6 +325,49 @@ test("gzip, stacked gzip and 'identity, gzip' all arrive decoded", async ({ api 
   return bodies;
 }, (bodies) => {
   assert.deepEqual(bodies, [{ decoded: true }, { decoded: true }, { decoded: true }]);
+});
+
+test("paginate() follows Link headers in the page, items validated by a schema", async () => {
+  const { requests } = globalThis as unknown as { requests: Requests };
+  const fetch = (req: Request) => {
+    const page = Number(new URL(req.url).searchParams.get("page") ?? 1);
+    const headers = page < 3 ? { link: `</items?page=${page + 1}>; rel="NEXT"` } : undefined;
+    return Response.json([page * 10, page * 10 + 1], { headers });
+  };
+  const Doubled: import("../../mod.ts").StandardSchemaV1<unknown, number> = {
+    "~standard": {
+      version: 1,
+      vendor: "test",
+      validate: (value) =>
+        typeof value === "number" ? { value: value * 2 } : { issues: [{ message: "NaN" }] },
+    },
+  };
+  const items: number[] = [];
+  const walk = requests.paginate("http://pages.test/items", {
+    fetch,
+    pagination: { schema: Doubled },
+  });
+  for await (const item of walk) items.push(item);
+  return items;
+}, (items) => {
+  assert.deepEqual(items, [20, 22, 40, 42, 60, 62]);
+});
+
+test("a cookie jar has no file in a browser: save() and load() say so; JSON works", async () => {
+  const { requests } = globalThis as unknown as { requests: Requests };
+  const jar = new requests.CookieJar();
+  jar.set("sid", "42", { domain: "example.com" });
+  const failure = (e: Error) => `${e.name}: ${e.message}`;
+  const save = await jar.save("cookies.txt").then(() => "saved", failure);
+  const load = await requests.CookieJar.load("cookies.txt").then(() => "loaded", failure);
+  const again = requests.CookieJar.fromJSON(JSON.parse(JSON.stringify(jar)));
+  return { save, load, header: again.cookieHeader("http://www.example.com/") };
+}, (r) => {
+  assert.deepEqual(r, {
+    save: "TypeError: Cannot use 'jar.save()': this runtime has no file access",
+    load: "TypeError: Cannot use 'CookieJar.load()': this runtime has no file access",
+    header: "sid=42",
+  });
 });
 
 // ---- servers

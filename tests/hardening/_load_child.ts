@@ -15,17 +15,10 @@ import net from "node:net";
 import process from "node:process";
 import * as requests from "../../mod.ts";
 import { makeTestPki } from "../_tls.ts";
-import {
-  closedPort,
-  eventually,
-  fds,
-  ok,
-  pool,
-  type Scripted,
-  scripted,
-  settledRss,
-  sleep,
-} from "./_fixtures.ts";
+import { closedPort } from "../_server.ts";
+import { eventually, sleep } from "../_fixtures.ts";
+import { fds, pool, settledRss } from "./_fixtures.ts";
+import { ok, type Scripted, scripted } from "../_raw.ts";
 
 /** What a scenario reports. */
 export interface LoadReport {

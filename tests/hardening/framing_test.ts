@@ -13,14 +13,13 @@ import {
   join,
   malformed,
   ok,
-  rejectsWith,
   response,
   RUNTIME,
   type Scripted,
   scripted,
   type Seen,
-  within,
-} from "./_fixtures.ts";
+} from "../_raw.ts";
+import { rejectsWith, within } from "../_fixtures.ts";
 
 /** What the server does, by request path. */
 const ROUTES: Record<string, (socket: net.Socket, seen: Seen) => void> = {

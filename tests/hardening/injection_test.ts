@@ -6,17 +6,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../../mod.ts";
 import { InvalidHeaderError, InvalidURLError, Response, Session } from "../../mod.ts";
-import {
-  failure,
-  headerOf,
-  ok,
-  rejectsWith,
-  response,
-  RUNTIME,
-  type Scripted,
-  scripted,
-  type Seen,
-} from "./_fixtures.ts";
+import { failure, rejectsWith } from "../_fixtures.ts";
+import { headerOf, ok, response, RUNTIME, type Scripted, scripted, type Seen } from "../_raw.ts";
 
 let server: Scripted;
 

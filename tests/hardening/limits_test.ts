@@ -7,22 +7,9 @@ import assert from "node:assert/strict";
 import zlib from "node:zlib";
 import * as requests from "../../mod.ts";
 import { ConnectionError, ContentTooLargeError, RequestError } from "../../mod.ts";
-import { IS_BUN } from "../_raw.ts";
-import {
-  chunk,
-  eventually,
-  forever,
-  join,
-  mb,
-  ok,
-  peakRss,
-  rejectsWith,
-  response,
-  type Scripted,
-  scripted,
-  settledRss,
-  sleep,
-} from "./_fixtures.ts";
+import { chunk, forever, IS_BUN, join, ok, response, type Scripted, scripted } from "../_raw.ts";
+import { eventually, rejectsWith, sleep } from "../_fixtures.ts";
+import { mb, peakRss, settledRss } from "./_fixtures.ts";
 
 const MB = 1 << 20;
 /** How much every bomb inflates to. */

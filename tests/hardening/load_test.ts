@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import type { LoadReport } from "./_load_child.ts";
-import { mb, RUNTIME } from "./_fixtures.ts";
+import { mb } from "./_fixtures.ts";
+import { RUNTIME } from "../_raw.ts";
 
 const CHILD = new URL("./_load_child.ts", import.meta.url).pathname;
 /**

@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../../mod.ts";
-import { headerOf, ok, type Scripted, scripted, type Seen } from "./_fixtures.ts";
+import { headerOf, ok, type Scripted, scripted, type Seen } from "../_raw.ts";
 
 let server: Scripted;
 

@@ -11,18 +11,10 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import * as requests from "../../mod.ts";
 import { HTTPDigestAuth, RequestError, Session } from "../../mod.ts";
-import {
-  chunked,
-  closedPort,
-  forever,
-  ok,
-  pool,
-  redirect,
-  response,
-  type Scripted,
-  scripted,
-  within,
-} from "./_fixtures.ts";
+import { chunked, forever, ok, redirect, response, type Scripted, scripted } from "../_raw.ts";
+import { closedPort } from "../_server.ts";
+import { pool } from "./_fixtures.ts";
+import { within } from "../_fixtures.ts";
 
 const SEED = Number(process.env.HARDENING_SEED ?? 20240917);
 const CASES = 600;

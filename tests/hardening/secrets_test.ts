@@ -8,17 +8,9 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import * as requests from "../../mod.ts";
 import { HTTPDigestAuth, RequestError, Session } from "../../mod.ts";
-import {
-  closedPort,
-  failure,
-  headerOf,
-  ok,
-  redirect,
-  response,
-  type Scripted,
-  scripted,
-  type Seen,
-} from "./_fixtures.ts";
+import { closedPort } from "../_server.ts";
+import { failure } from "../_fixtures.ts";
+import { headerOf, ok, redirect, response, type Scripted, scripted, type Seen } from "../_raw.ts";
 
 /** Every secret the tests hand to the module; none may come back out. */
 const SECRETS = [
