@@ -46,6 +46,7 @@ export function wrapSender(cache: HttpCache, inner: Sender, sensitive: readonly 
 export function bypassSender(inner: Sender): Sender {
   return {
     aborts: inner.aborts,
+    leased: inner.leased,
     release: () => inner.release(),
     send(x: Exchange, signal: AbortSignal | undefined) {
       x.cache = outcome(false, forwardStatus("bypass"));
@@ -81,6 +82,10 @@ class CachingSender implements Sender {
 
   get aborts(): boolean {
     return this.#inner.aborts;
+  }
+
+  get leased(): boolean {
+    return this.#inner.leased;
   }
 
   release(): void {
