@@ -336,7 +336,12 @@ test("a background validation that fails reaches no caller and leaves no unhandl
     assert.equal(r.content, "v1");
     assert.equal(r.from_cache, true);
     await cache.flush();
-    assert.equal(server.seen.length, 2); // the background validation was sent, and failed
+    // The background validation was sent (a runtime may send it again on a new connection).
+    const validations = server.seen.length - 1;
+    assert.ok(validations >= 1);
+    assert.ok(
+      server.seen.slice(1).every((seen) => seen.headers.get("if-none-match")?.[0] === '"v1"'),
+    );
     // An unhandled rejection is reported once the microtasks have run: a timer later.
     await sleep(20);
     assert.deepEqual(unhandled, []);
@@ -344,7 +349,7 @@ test("a background validation that fails reaches no caller and leaves no unhandl
     assert.equal((await requests.get(server.url, { cache })).from_cache, true);
     await cache.flush();
     await sleep(20);
-    assert.equal(server.seen.length, 3);
+    assert.ok(server.seen.length > validations + 1);
     assert.deepEqual(unhandled, []);
   } finally {
     process.off("unhandledRejection", onUnhandled);
