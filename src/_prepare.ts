@@ -10,9 +10,8 @@ import { dropCredentials } from "./_credentials.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { type ClientLease, leaseClient } from "./transport/_clients.ts";
 import { createSender, type Sender, type SenderPlan } from "./transport/_sender.ts";
-import { engineOf } from "./cache/_engine.ts";
-import { bypassSender, wrapSender } from "./cache/_sender.ts";
-import type { HttpCache } from "./cache/http_cache.ts";
+import { bypassSender, cachingSender } from "./cache/_lazy.ts";
+import { HttpCache } from "./cache/http_cache.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { canStreamUploads, type UploadProgress } from "./_upload.ts";
 import { appendParams, parseTarget } from "./_url.ts";
@@ -282,7 +281,7 @@ function senderOf(
 /** The call's sender wrapped by its cache (`false`: marked as bypassing one). */
 function cached(sender: Sender, cache: HttpCache | false | null, sensitive: readonly string[]) {
   if (cache === null) return sender;
-  return cache === false ? bypassSender(sender) : wrapSender(cache, sender, sensitive);
+  return cache === false ? bypassSender(sender) : cachingSender(cache, sender, sensitive);
 }
 
 /**
@@ -292,7 +291,7 @@ function cached(sender: Sender, cache: HttpCache | false | null, sensitive: read
 function cacheOf(value: unknown): HttpCache | false | null {
   if (value === undefined || value === null) return null;
   if (value === false) return false;
-  if (engineOf(value) !== undefined) return value as HttpCache;
+  if (value instanceof HttpCache) return value;
   if (value === true) {
     throw new TypeError(
       "Invalid 'cache': true asks a Session for a cache of its own; a request takes an HttpCache",

@@ -5,7 +5,7 @@
 
 import http from "node:http";
 import type net from "node:net";
-import { engineOf } from "../src/cache/_engine.ts";
+import { engineFor } from "../src/cache/_engine.ts";
 import { formatHttpDate } from "../src/cache/_parse.ts";
 import type { HttpCache, HttpCacheOptions } from "../src/cache/http_cache.ts";
 
@@ -206,7 +206,7 @@ export async function runCase(
   origin.register(c);
   clock.now = Date.now();
   const cache = makeCache(c.options);
-  engineOf(cache)!.now = () => clock.now;
+  engineFor(cache).now = () => clock.now;
   const problems: string[] = [];
   for (const [index, step] of c.steps.entries()) {
     clock.now += (step.pause ?? 0) * 1000;

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Entry } from "../src/cache/_entry.ts";
-import { CacheEngine, type CacheRequest, engineOf } from "../src/cache/_engine.ts";
+import { CacheEngine, type CacheRequest, engineFor } from "../src/cache/_engine.ts";
 import { HttpCache } from "../src/cache/http_cache.ts";
 import { type CacheStore, MemoryCacheStore } from "../src/cache/store.ts";
 import { SqliteCacheStore } from "../src/cache/sqlite_store.ts";
@@ -159,7 +159,7 @@ for (const kind of KINDS) {
     const store = kind.make();
     try {
       const cache = new HttpCache({ store });
-      const engine = engineOf(cache)!;
+      const engine = engineFor(cache);
       const url = "http://a.test/me";
       const identity = { ...ANONYMOUS, authorization: "Bearer s3cr3t-t0ken", cookie: "sid=c00kie" };
       const key = (await engine.key(url, identity, null))!;
@@ -236,6 +236,6 @@ test("HttpCache checks its options with TypeErrors naming them", () => {
   assert.equal(cache.shared, false);
   assert.equal(cache.heuristic, true);
   assert.ok(cache.store instanceof MemoryCacheStore);
-  assert.ok(engineOf(cache) instanceof CacheEngine);
-  assert.equal(engineOf({}), undefined);
+  assert.ok(engineFor(cache) instanceof CacheEngine);
+  assert.equal(engineFor(cache), engineFor(cache));
 });

@@ -19,6 +19,7 @@ import {
   validators,
 } from "./_policy.ts";
 import type { CacheRecord, CacheStore } from "./store.ts";
+import type { HttpCache } from "./http_cache.ts";
 
 /** Reads request or response header fields by lower-case name. */
 export interface Fields {
@@ -161,17 +162,23 @@ export function plan(
   };
 }
 
-/** The engine of each HttpCache, reached by the module's sender (never public). */
-const engines = new WeakMap<object, CacheEngine>();
+/** The engine of each HttpCache, made on its first use (never public). */
+const engines = new WeakMap<HttpCache, CacheEngine>();
 
-/** Gives `owner` (an HttpCache) its engine. */
-export function bindEngine(owner: object, engine: CacheEngine): void {
-  engines.set(owner, engine);
+/** The engine of an HttpCache: its policy, methods and identity secret over its store. */
+export function engineFor(cache: HttpCache): CacheEngine {
+  let engine = engines.get(cache);
+  if (engine === undefined) {
+    const policy = { shared: cache.shared, heuristic: cache.heuristic };
+    engine = new CacheEngine(cache.store, policy, new Set(cache.methods));
+    engines.set(cache, engine);
+  }
+  return engine;
 }
 
-/** The engine of an HttpCache, or undefined for anything else. */
-export function engineOf(owner: unknown): CacheEngine | undefined {
-  return typeof owner === "object" && owner !== null ? engines.get(owner) : undefined;
+/** Settles once `cache`'s stores and background validations in flight have (see flush()). */
+export function flushOf(cache: HttpCache): Promise<void> {
+  return engines.get(cache)?.flush() ?? Promise.resolve();
 }
 
 /** The cache's state over one store: its policy, methods and identity secret. */

@@ -7,7 +7,7 @@ import { digestIdentity } from "../digest_auth.ts";
 import {
   type CacheEngine,
   type CacheRequest,
-  engineOf,
+  engineFor,
   type Found,
   plan,
   requestDirectives,
@@ -33,26 +33,7 @@ const NO_MATCH: Found = { matches: [], any: false };
  * @returns The sender the hop loop uses.
  */
 export function wrapSender(cache: HttpCache, inner: Sender, sensitive: readonly string[]): Sender {
-  const engine = engineOf(cache);
-  return engine === undefined ? inner : new CachingSender(engine, inner, sensitive);
-}
-
-/**
- * `inner` for a call with `cache: false` in a context that has a cache: every hop says so.
- *
- * @param inner The call's sender.
- * @returns A sender that marks each hop `requests; fwd=bypass`.
- */
-export function bypassSender(inner: Sender): Sender {
-  return {
-    aborts: inner.aborts,
-    leased: inner.leased,
-    release: () => inner.release(),
-    send(x: Exchange, signal: AbortSignal | undefined) {
-      x.cache = outcome(false, forwardStatus("bypass"));
-      return inner.send(x, signal);
-    },
-  };
+  return new CachingSender(engineFor(cache), inner, sensitive);
 }
 
 /** The SHA-256 of a (replayable) request body. */

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { bindEngine, CacheEngine, engineOf } from "./_engine.ts";
 import { type CacheStore, MemoryCacheStore } from "./store.ts";
 
 /** A method whose responses a cache looks up and stores. */
@@ -111,12 +110,7 @@ export class HttpCache {
     this.#store = options.store === undefined ? new MemoryCacheStore() : checkStore(options.store);
     this.#shared = checkFlag(options.shared, "shared", false);
     this.#heuristic = checkFlag(options.heuristic, "heuristic", true);
-    const methods = checkMethods(options.methods);
-    this.#methods = Object.freeze([...methods]);
-    bindEngine(
-      this,
-      new CacheEngine(this.#store, { shared: this.#shared, heuristic: this.#heuristic }, methods),
-    );
+    this.#methods = Object.freeze([...checkMethods(options.methods)]);
   }
 
   /** Where the responses are kept. */
@@ -159,7 +153,9 @@ export class HttpCache {
    * assert.equal((await get("http://example.test/", { cache, fetch })).from_cache, true);
    * ```
    */
-  flush(): Promise<void> {
-    return engineOf(this)!.flush();
+  async flush(): Promise<void> {
+    // The cache's machinery is loaded on its first use, not with the module.
+    const { flushOf } = await import("./_engine.ts");
+    await flushOf(this);
   }
 }
