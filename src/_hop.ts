@@ -11,7 +11,7 @@ import type { SentRequest } from "./response.ts";
 import type { Exchange } from "./transport/_sender.ts";
 
 const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze(bare<Record<string, string>>());
-const NO_FIELDS_SENSITIVE: readonly string[] = Object.freeze([]);
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /**
  * What one hop sent: its method, redacted URL and masked header fields, each computed only when
@@ -22,7 +22,7 @@ export class HopInfo implements SentRequest {
   #url: URL | string;
   #text: string | undefined;
   #fields: Readonly<Record<string, string>> = NO_FIELDS;
-  #sensitive: readonly string[] = NO_FIELDS_SENSITIVE;
+  #sensitive: readonly string[] = NO_NAMES;
   #masked: Readonly<Record<string, string>> | undefined;
 
   constructor(method: string, url: URL | string) {

@@ -9,7 +9,7 @@ import { type RetryPolicy, retryPolicy } from "./_retry.ts";
 import { dropCredentials } from "./_credentials.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { type ClientLease, leaseClient } from "./transport/_clients.ts";
-import { createSender, type Sender, type SenderPlan } from "./transport/_sender.ts";
+import { createSender, fetchRefuses, type Sender, type SenderPlan } from "./transport/_sender.ts";
 import { bypassSender, cachingSender } from "./cache/_lazy.ts";
 import { HttpCache } from "./cache/http_cache.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
@@ -19,6 +19,7 @@ import { checkAuth, staticAuthorization } from "./_auth.ts";
 import { encodeBody, type EncodedBody } from "./body.ts";
 import { HTTPDigestAuth } from "./digest_auth.ts";
 import type { RequestInfo } from "./errors.ts";
+import { HopInfo } from "./_hop.ts";
 import {
   type Auth,
   callback,
@@ -79,6 +80,8 @@ export interface CallerCookies {
 /** A request with every option checked: what the hop loop sends. */
 export interface Prepared {
   readonly method: string;
+  /** What the first hop sends, for `r.request` and errors. */
+  readonly info: HopInfo;
   /** The first hop's URL as sent: credentials and fragment removed, params added. */
   readonly href: string;
   /** `href` parsed, or null where the text needed no parsing (see `target`). */
@@ -184,7 +187,8 @@ export function prepare(
     options = knownOptions(given);
   }
   const where = target(method, url, options);
-  const info: RequestInfo = { method, url: "" };
+  // What the first hop sends; errors raised while preparing name it too (its URL redacted).
+  const info = new HopInfo(method, where.url ?? where.href);
   const sensitive = sensitiveHeaders(options.sensitive_headers);
   // The session's credentials go only to its base URL's origin.
   const trusted = session?.credentialOrigin == null ||
@@ -229,6 +233,7 @@ export function prepare(
   );
   return Object.freeze({
     method,
+    info,
     href: where.href,
     url: where.url,
     fragment: where.fragment,
@@ -261,7 +266,7 @@ function senderOf(
   body: EncodedBody,
   plan: Omit<SenderPlan, "lease">,
 ): Sender {
-  const bodyOnGet = body.body !== null && (method === "GET" || method === "HEAD")
+  const bodyOnGet = fetchRefuses(method, body.body)
     ? `a ${method} request with a body ('${bodyOption(options)}')`
     : null;
   const hooks = session?.requestHooks;

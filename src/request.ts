@@ -72,7 +72,7 @@ export function send(
   } catch (error) {
     return Promise.reject(error);
   }
-  const info = new HopInfo(prepared.method, prepared.url ?? prepared.href);
+  const info = prepared.info;
   const sender = prepared.sender;
   const guard = new CallGuard(
     info,

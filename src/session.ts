@@ -423,14 +423,13 @@ function definedOptions(options: RequestOptions): RequestOptions {
 
 /**
  * The session's params with the call's over them: a name the call gives replaces the session's
- * values of it (a null removes it). `null` lifts the session's params for the call.
+ * values of it (a null removes it). `params: null` adds nothing, as `headers: null` does.
  */
 function mergeParams(
   session: Record<string, FormValue>,
   call: FormFields | null | undefined,
-): FormFields | null {
-  if (call === undefined) return session;
-  if (call === null) return null;
+): FormFields {
+  if (call === undefined || call === null) return session;
   return { ...session, ...paramsObject(call) };
 }
 

@@ -229,3 +229,13 @@ test("the caller's options object is never mutated", async () => {
   assert.equal(r.status_code, 200);
   assert.deepEqual(options.headers, { "X-A": "1" });
 });
+
+test("an error raised while preparing the call carries its method and redacted URL", async () => {
+  const url = `${server.url.replace("http://", "http://user:pw@")}/x?token=s3cret`;
+  const header = await requests.get(url, { headers: { "X-Bad": "a\r\nb" } }).catch((e) => e);
+  assert.ok(header instanceof requests.InvalidHeaderError);
+  assert.equal(header.request.url, `${server.url}/x?token=***`);
+  assert.ok(header.message.endsWith(`: GET ${server.url}/x?token=***`), header.message);
+  const cookie = await requests.get(url, { cookies: { a: "b\nc" } }).catch((e) => e);
+  assert.equal(cookie.request.url, `${server.url}/x?token=***`);
+});

@@ -1,9 +1,10 @@
 /**
  * A fetch-compatible sender over the runtime's `node:http` / `node:https` client, for what the
  * platform's fetch refuses: a body on GET or HEAD (Elasticsearch's `GET _search` takes a JSON
- * query). It sends exactly what it is given, follows no redirect and decodes no
- * Content-Encoding: the core does both, as it does for fetch. The modules are found by feature
- * detection, never imported statically, so the file still loads in a browser.
+ * query), and the later hops of such a call whose TLS settings the runtime's fetch cannot carry.
+ * It sends exactly what it is given, follows no redirect and decodes no Content-Encoding: the
+ * core does both, as it does for fetch. The modules are reached through
+ * `process.getBuiltinModule`, never imported, so the file still loads in a browser or a Worker.
  *
  * @module
  */
@@ -54,17 +55,6 @@ interface ClientRequest extends Emitter, Destroyable {
 interface HttpModule {
   request(options: Record<string, unknown>): ClientRequest;
   Agent: new (options: Record<string, unknown>) => NodeAgent;
-}
-
-/**
- * Whether this runtime can send a body on GET and HEAD through {@linkcode nodeFetch}: Deno, Bun
- * and Node.js, whose `node:http` client takes one; false in browsers, Workers and unknown
- * runtimes (workerd's node:http would drop the body silently).
- *
- * @returns True when {@linkcode nodeFetch} can be used.
- */
-export function canSendBodyOnGet(): boolean {
-  return NODE_HTTP;
 }
 
 /** `node:http` or `node:https`, through `process.getBuiltinModule`, never imported. */

@@ -132,9 +132,9 @@ function refuseBodyOnGet(plan: SenderPlan, what: string): void {
   }
 }
 
-/** Whether fetch refuses to send `exchange` (a body on GET or HEAD). */
-function fetchRefuses(exchange: Exchange): boolean {
-  return exchange.payload !== null && (exchange.method === "GET" || exchange.method === "HEAD");
+/** Whether the platform's fetch refuses to send a request: a body on GET or HEAD. */
+export function fetchRefuses(method: string, payload: unknown): boolean {
+  return payload !== null && (method === "GET" || method === "HEAD");
 }
 
 /** Shared by both senders: the call's settings, and the body and init of each hop. */
@@ -236,7 +236,9 @@ class RuntimeSender extends BaseSender implements Sender {
   send(exchange: Exchange, signal: AbortSignal | undefined): Promise<globalThis.Response> {
     const canonical = this.#canonical;
     this.#canonical = null;
-    if (fetchRefuses(exchange) || this.#stayOnNode) return this.#node(exchange, signal);
+    if (fetchRefuses(exchange.method, exchange.payload) || this.#stayOnNode) {
+      return this.#node(exchange, signal);
+    }
     exchange.decoded = !this.inflates;
     if (
       canonical !== null && exchange.method === "GET" && exchange.headers === null &&
