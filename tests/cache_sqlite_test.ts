@@ -168,28 +168,30 @@ test("a path in a missing directory makes the store reject", async () => {
   store.close();
 });
 
-test("without the runtime's SQLite only the store's use fails, with a TypeError naming it", async () => {
+test("without the runtime's SQLite, making the store is a TypeError naming it", async () => {
   const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
   const real = g.process!.getBuiltinModule!;
-  const store = new SqliteCacheStore(path.join(dir, "none.sqlite"));
+  const made = new SqliteCacheStore(path.join(dir, "some.sqlite"));
   Object.defineProperty(g.process!, "getBuiltinModule", {
     configurable: true,
     writable: true,
     value: (id: string) => /sqlite/.test(id) ? undefined : real(id),
   });
   try {
-    await assert.rejects(store.get("k"), (error: unknown) => {
+    assert.throws(() => new SqliteCacheStore(path.join(dir, "none.sqlite")), (error: unknown) => {
       assert.ok(error instanceof TypeError);
       assert.match(error.message, /^SqliteCacheStore needs the runtime's SQLite/);
       return true;
     });
+    // A store made before rejects when used (through an HttpCache, a miss).
+    await assert.rejects(made.get("k"), TypeError);
   } finally {
     Object.defineProperty(g.process!, "getBuiltinModule", {
       configurable: true,
       writable: true,
       value: real,
     });
-    store.close();
+    made.close();
   }
 });
 

@@ -2,7 +2,7 @@
 // imported, so the module still loads where there is none: `bun:sqlite` on Bun, `node:sqlite`
 // on Deno and Node (22.13+). One small synchronous interface over both.
 
-import { RUNTIME } from "../_runtime.ts";
+import { builtin, RUNTIME, RUNTIME_NAME } from "../_runtime.ts";
 
 /** A value bound to or read from a statement. */
 export type SqlValue = string | number | bigint | Uint8Array | null;
@@ -46,18 +46,6 @@ interface NodeFs {
   openSync(path: string, flags: string, mode: number): number;
   closeSync(fd: number): void;
 }
-interface Globals {
-  process?: { getBuiltinModule?: (id: string) => unknown };
-}
-
-function builtin<T>(id: string): T | undefined {
-  try {
-    return (globalThis as Globals).process?.getBuiltinModule?.(id) as T | undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Bun's statements answer a missing row with null; node:sqlite with undefined. */
 function fromBun(db: BunDatabase): Database {
   return {
@@ -91,39 +79,54 @@ function fromNode(db: Omit<Database, "driver">): Database {
 function createPrivate(path: string): void {
   if (path === ":memory:" || path === "" || path.startsWith("file:")) return;
   const fs = builtin<NodeFs>("node:fs");
-  if (fs === undefined) return;
+  if (fs === null) return;
   fs.closeSync(fs.openSync(path, "a", 0o600));
 }
 
+/** The runtime's SQLite module. */
+type Driver = { bun: BunSqlite; node?: undefined } | { bun?: undefined; node: NodeSqlite };
+
+/** Whether workerd's node:sqlite opened a database (it has the module but opens none). */
+let probed: boolean | undefined;
+
 /**
- * Opens (creating it when missing) the SQLite database at `path`. Throws a TypeError naming
- * `owner` when the runtime has no SQLite, or has one that cannot open a database (workerd).
+ * The runtime's SQLite, or a TypeError naming `owner` where there is none that opens a
+ * database: a browser, workerd (tried by opening one, as SPEC D says), Node before 22.13.
  */
-export function openDatabase(path: string, owner: string): Database {
-  const bun = RUNTIME === "bun" ? builtin<BunSqlite>("bun:sqlite") : undefined;
-  const node = bun === undefined ? builtin<NodeSqlite>("node:sqlite") : undefined;
-  if (bun?.Database === undefined && node?.DatabaseSync === undefined) {
-    throw new TypeError(
-      `${owner} needs the runtime's SQLite (node:sqlite or bun:sqlite), which this runtime lacks`,
-    );
+export function sqliteDriver(owner: string): Driver {
+  const bun = RUNTIME === "bun" ? builtin<BunSqlite>("bun:sqlite") : null;
+  if (typeof bun?.Database === "function") return { bun };
+  const node = builtin<NodeSqlite>("node:sqlite");
+  if (typeof node?.DatabaseSync === "function") {
+    if (RUNTIME === "deno" || RUNTIME === "bun" || RUNTIME === "node") return { node };
+    probed ??= opens(node);
+    if (probed) return { node };
   }
+  throw new TypeError(
+    `${owner} needs the runtime's SQLite (node:sqlite or bun:sqlite), which ${RUNTIME_NAME} lacks`,
+  );
+}
+
+function opens(node: NodeSqlite): boolean {
   try {
-    createPrivate(path);
-    return bun !== undefined
-      ? fromBun(new bun.Database(path, { create: true }))
-      : fromNode(new node!.DatabaseSync(path));
-  } catch (error) {
-    // workerd has node:sqlite but opens no database: there SQLite is missing, not failing.
-    if (isWorkerd() || RUNTIME === "browser" || RUNTIME === "other") {
-      throw new TypeError(`${owner} cannot open a database on this runtime`, { cause: error });
-    }
-    throw error;
+    new node.DatabaseSync(":memory:").close();
+    return true;
+  } catch {
+    return false;
   }
 }
 
-function isWorkerd(): boolean {
-  const nav = (globalThis as { navigator?: { userAgent?: unknown } }).navigator;
-  return nav?.userAgent === "Cloudflare-Workers";
+/**
+ * Opens (creating it when missing, mode 0600) the SQLite database at `path`.
+ *
+ * @throws {TypeError} Naming `owner`, where the runtime has no SQLite (see `sqliteDriver`).
+ */
+export function openDatabase(path: string, owner: string): Database {
+  const driver = sqliteDriver(owner);
+  createPrivate(path);
+  return driver.bun !== undefined
+    ? fromBun(new driver.bun.Database(path, { create: true }))
+    : fromNode(new driver.node.DatabaseSync(path));
 }
 
 /** Whether an error is SQLite's SQLITE_BUSY or SQLITE_LOCKED (any extended code): worth retrying. */

@@ -6,7 +6,15 @@
  * @module
  */
 
-import { type Database, isBusy, openDatabase, type Row, type Statement } from "./_sqlite.ts";
+import {
+  type Database,
+  isBusy,
+  openDatabase,
+  type Row,
+  sqliteDriver,
+  type Statement,
+} from "./_sqlite.ts";
+import { sleep } from "../_sleep.ts";
 import { bytesOption, type CacheRecord, type CacheStore, recordSize } from "./store.ts";
 
 /** Options of {@linkcode SqliteCacheStore}. */
@@ -78,10 +86,6 @@ interface Prepared {
   secret: Statement;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Runs `work`, again after a pause while another process holds the lock. */
 async function retrying<T>(work: () => T): Promise<T> {
   for (let attempt = 0;; attempt++) {
@@ -129,9 +133,10 @@ function pathOf(path: string | URL): string {
  * request). The file is created with mode 0600. It keeps at most `max_bytes` (least recently
  * used records go first) and never a record over `max_entry_bytes`.
  *
- * The runtime's SQLite is loaded on the store's first use: constructing one works everywhere,
- * and where the runtime has no SQLite (a browser, Workers) only the store's use fails, with a
- * TypeError (through an {@linkcode HttpCache}, a failing store is a miss).
+ * The runtime's SQLite is reached when the store is made (`process.getBuiltinModule`, never by
+ * importing the module); where the runtime has none (a browser, Workers), making one is a
+ * TypeError naming it. Once made, a store that fails (locked, full, corrupt) never fails a
+ * request through an {@linkcode HttpCache}: the entry is a miss.
  *
  * @example
  * ```ts
@@ -155,13 +160,16 @@ export class SqliteCacheStore implements CacheStore {
   #opened: Promise<Prepared> | undefined;
 
   /**
-   * Names the file; nothing is opened until the store is first used.
+   * Names the file; it is opened when the store is first used.
    *
    * @param path The SQLite file (created when missing), or `":memory:"`.
    * @param options Its limits.
+   * @throws {TypeError} Where the runtime has no SQLite that opens a database (a browser,
+   * Workers), or for an invalid option.
    */
   constructor(path: string | URL, options: SqliteCacheStoreOptions = {}) {
     this.#path = pathOf(path);
+    sqliteDriver("SqliteCacheStore");
     if (options === null || typeof options !== "object") {
       throw new TypeError("Invalid 'options': expected an object");
     }

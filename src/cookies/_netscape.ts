@@ -3,7 +3,7 @@
 // `CookieJar.load()`. Reading is lenient line by line (a line that is not a cookie is skipped);
 // the jar's own rules are applied by the jar.
 
-import { RUNTIME } from "../_runtime.ts";
+import { builtin, RUNTIME } from "../_runtime.ts";
 import type { Cookie } from "./jar.ts";
 import { canonicalDomain, CONTROL, longerThan, MAX_LINE_BYTES, MAX_TIME } from "./_set_cookie.ts";
 
@@ -133,17 +133,13 @@ interface DenoFile {
   sync(): Promise<void>;
   close(): void;
 }
-interface Globals {
-  Deno?: DenoFs;
-  process?: { getBuiltinModule?: (id: string) => unknown };
-}
 
 /** The runtime's file access: Deno's namespace, or `node:fs/promises` on Bun and Node. */
 function files(method: string): { deno: DenoFs } | { node: NodeFs } {
-  const g = globalThis as Globals;
-  if (RUNTIME === "deno" && g.Deno !== undefined) return { deno: g.Deno };
-  const node = g.process?.getBuiltinModule?.("node:fs/promises") as NodeFs | undefined;
-  if (node !== undefined && RUNTIME !== "browser") return { node };
+  const deno = (globalThis as { Deno?: DenoFs }).Deno;
+  if (RUNTIME === "deno" && deno !== undefined) return { deno };
+  const node = RUNTIME === "browser" ? null : builtin<NodeFs>("node:fs/promises");
+  if (node !== null) return { node };
   throw new TypeError(`Cannot use '${method}': this runtime has no file access`);
 }
 
