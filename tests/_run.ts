@@ -207,9 +207,14 @@ if (!Deno.env.get("HTTPBIN_URL") && only !== "browser") {
 }
 
 const tallies: Tally[] = [];
-// Zod and Valibot for the validation tests, on every runtime.
-const depsMissing = only === "browser" || only === "workers" ? null : await npmDeps("tests/deps");
-if (depsMissing !== null) console.log(`tests/deps: ${depsMissing}`);
+// Zod and Valibot for the validation tests, and the redis client of the shared-cache example, on
+// every runtime.
+if (only !== "browser" && only !== "workers") {
+  for (const dir of ["tests/deps", "examples/deps"]) {
+    const why = await npmDeps(dir);
+    if (why !== null) console.log(`${dir}: ${why}`);
+  }
+}
 try {
   if (only === undefined || only === "deno") {
     const { code, text } = await run(
