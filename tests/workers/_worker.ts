@@ -263,6 +263,24 @@ const checks = {
     return seen;
   },
 
+  async httpCache({ HTTPBIN }: Env) {
+    const cache = new requests.HttpCache({ store: new requests.MemoryCacheStore() });
+    const url = `${HTTPBIN}/cache/60`;
+    const first = await requests.get(url, { cache });
+    await cache.flush();
+    const second = await requests.get(url, { cache });
+    await using session = new requests.Session({ cache: true });
+    await session.get(url);
+    const again = await session.get(url);
+    return {
+      first: { fromCache: first.from_cache, status: first.cache_status },
+      second: { fromCache: second.from_cache, status: second.cache_status, body: second.content },
+      sameBody: second.content === first.content,
+      session: again.from_cache,
+      sqlite: await rejection((async () => new requests.SqliteCacheStore("cache.sqlite"))()),
+    };
+  },
+
   async bodyOnGet({ SIDE, RUN }: Env) {
     return [
       await rejection(requests.get(`${SIDE}/log/${RUN}/get-body`, { data: "x" })),

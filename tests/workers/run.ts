@@ -205,6 +205,18 @@ const expectations: Expectations = {
       { accept: "text/event-stream", lastEventId: "2" },
     ]);
   }],
+  httpCache: [
+    "an HttpCache with the memory store serves a hit; SqliteCacheStore is a TypeError",
+    (v) => {
+      assert.equal(v.first.fromCache, false);
+      assert.match(v.first.status ?? "", /^requests; fwd=uri-miss; fwd-status=200; stored$/);
+      assert.equal(v.second.fromCache, true);
+      assert.match(v.second.status ?? "", /^requests; hit; ttl=\d+$/);
+      assert.ok(v.sameBody);
+      assert.equal(v.session, true);
+      refusedTypeError(v.sqlite, /^SqliteCacheStore needs the runtime's SQLite/);
+    },
+  ],
   bodyOnGet: ["a body on GET or HEAD is a TypeError naming the option; nothing is sent", (v, c) => {
     const [data, json, files] = v;
     refusedTypeError(data, /\bGET\b.*'data'/);
