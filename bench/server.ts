@@ -10,6 +10,9 @@
 //                       64 KiB block, never buffered whole
 //   POST /upload        reads a multipart body of one part to the end and answers
 //                       {"bytes": body size, "file": size of the part's content}
+//   GET  /fresh         /json with Cache-Control: max-age=3600 (an HTTP cache serves it)
+//   GET  /etag          /json with Cache-Control: no-cache and an ETag; 304 to If-None-Match
+//   GET  /nostore       /json with Cache-Control: no-store (an HTTP cache never keeps it)
 
 const BLOCK = 64 * 1024;
 const block = new Uint8Array(BLOCK).map((_, i) => i & 0xff);
@@ -114,6 +117,19 @@ async function handle(req: Request): Promise<Response> {
     }
     case "/upload":
       return Response.json(await countUpload(req));
+    case "/fresh":
+      return new Response(small, {
+        headers: { ...JSON_HEADERS, "cache-control": "max-age=3600" },
+      });
+    case "/etag": {
+      const headers = { ...JSON_HEADERS, "cache-control": "no-cache", etag: '"v1"' };
+      if (req.headers.get("if-none-match") === '"v1"') {
+        return new Response(null, { status: 304, headers });
+      }
+      return new Response(small, { headers });
+    }
+    case "/nostore":
+      return new Response(small, { headers: { ...JSON_HEADERS, "cache-control": "no-store" } });
     default:
       return new Response("not found", { status: 404 });
   }

@@ -83,6 +83,8 @@ export function readBody(
   }
   const encoding = raw.headers.get("content-encoding");
   const codings = encoding === null ? null : pendingCodings(encoding, guard.info, runtimeDecoded);
+  const held = arrived.cache?.body;
+  if (held !== undefined && !streamed && codings === null) return heldBody(arrived, held, limits);
   // The whole body in one read where nothing needs counting chunk by chunk: the runtime's
   // `bytes()` is far cheaper than a stream reader (Deno reads it in one operation).
   if (!streamed && codings === null && limits.progress === null) {
@@ -103,6 +105,22 @@ export function readBody(
   return readPieces(arrived, guard, limits, streamed, codings);
 }
 
+/**
+ * A body the cache holds whole: taken as it is (a copy: the caller never holds stored bytes)
+ * under the same limits as one read from the network.
+ */
+function heldBody(arrived: Arrived, held: Uint8Array, limits: BodyLimits): Response {
+  const size = held.byteLength;
+  if (limits.maxBytes !== null && size > limits.maxBytes) {
+    throw new ContentTooLargeError(
+      `Response body is larger than max_bytes (${limits.maxBytes} bytes): it is ${size}`,
+      { request: arrived.request, response: hopResponse(arrived) },
+    );
+  }
+  limits.progress?.(size, size);
+  return built(arrived, held.slice(), null);
+}
+
 /** The body read piece by piece (counted, timed per piece, decoded here) or handed out unread. */
 async function readPieces(
   arrived: Arrived,
@@ -113,7 +131,10 @@ async function readPieces(
 ): Promise<Response> {
   const { raw } = arrived;
   const encoding = raw.headers.get("content-encoding");
-  if (raw.body === null) return built(arrived, EMPTY, null);
+  // A body the cache holds is read from a copy of it (the rebuilt Response carries none).
+  const held = arrived.cache?.body;
+  const body = held === undefined ? raw.body : new globalThis.Response(held.slice()).body;
+  if (body === null) return built(arrived, EMPTY, null);
   const length = encoding === null ? contentLength(raw.headers) : null;
   if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {
     const response = hopResponse(arrived);
@@ -123,7 +144,7 @@ async function readPieces(
       { request: guard.info, response },
     );
   }
-  const stream = codings === null ? raw.body : decodeBody(raw.body, codings);
+  const stream = codings === null ? body : decodeBody(body, codings);
   const reader = new ChunkReader(stream, guard, limits, length);
   if (!streamed) return built(arrived, await reader.readAll(), null);
   guard.handedOff = true;

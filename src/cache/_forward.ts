@@ -108,10 +108,10 @@ function served(
   entry: Entry,
   setCookies: readonly string[],
 ): globalThis.Response | null {
-  const response = rebuilt(entry, x.method, engine.now(), setCookies);
+  const response = rebuilt(entry, engine.now(), setCookies);
   if (response === null) return null;
   x.decoded = entry.decoded;
-  x.cache = outcome(true, hitStatus(engine.ttl(entry)));
+  x.cache = outcome(true, hitStatus(engine.ttl(entry)), entry);
   return response;
 }
 
@@ -135,7 +135,7 @@ async function freshened(
     x.cache = outcome(false, forwardStatus(plan.fwd, 304));
     return response;
   }
-  const served = rebuilt(updated, x.method, engine.now(), response.headers.getSetCookie());
+  const served = rebuilt(updated, engine.now(), response.headers.getSetCookie());
   if (served === null) {
     await engine.remove(f.req, updated);
     x.cache = outcome(false, forwardStatus(plan.fwd, 304));
@@ -143,7 +143,7 @@ async function freshened(
   }
   drop(response);
   x.decoded = updated.decoded;
-  x.cache = outcome(true, revalidatedStatus(plan.fwd, engine.ttl(updated)));
+  x.cache = outcome(true, revalidatedStatus(plan.fwd, engine.ttl(updated)), updated);
   return served;
 }
 

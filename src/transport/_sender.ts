@@ -42,6 +42,11 @@ export interface CacheOutcome {
   fromCache: boolean;
   /** The RFC 9211 Cache-Status value of this cache, or null (its only-if-cached 504). */
   status: string | null;
+  /**
+   * The whole body of a response the cache produced, as stored: the hop loop takes it as it is
+   * rather than read it back out of the rebuilt Response. Absent for a response from the network.
+   */
+  body?: Uint8Array;
 }
 
 /** How every hop of one call goes out. */
