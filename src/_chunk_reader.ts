@@ -1,6 +1,7 @@
 // Reads a response body chunk by chunk under the call's limits: the per-read timeout,
 // `max_bytes` (counted after decompression), `progress`, and the call's deadline.
 
+import { concat } from "./_bytes.ts";
 import type { CallGuard } from "./_guard.ts";
 import { ContentTooLargeError } from "./errors.ts";
 
@@ -150,14 +151,7 @@ export class ChunkReader {
       chunks.push(chunk);
       size += chunk.byteLength;
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return out;
+    return concat(chunks, size);
   }
 
   /** Stops reading and releases the connection. Safe to call at any time, more than once. */

@@ -3,6 +3,7 @@
 // 5xx or a failure may serve it stale (RFC 5861 stale-if-error), a 200 to HEAD updates the
 // stored GET responses (§4.3.5), and a storable response is stored once its body is whole.
 
+import { concat } from "../_bytes.ts";
 import { HeaderMap } from "../_headers.ts";
 import type { CacheEngine, CacheRequest, Found, Plan } from "./_engine.ts";
 import type { Entry, Field } from "./_entry.ts";
@@ -243,15 +244,4 @@ function storing(
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
