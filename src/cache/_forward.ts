@@ -4,6 +4,7 @@
 // stored GET responses (§4.3.5), and a storable response is stored once its body is whole.
 
 import { concat } from "../_bytes.ts";
+import { contentLength } from "../_read_body.ts";
 import { HeaderMap } from "../_headers.ts";
 import type { CacheEngine, CacheRequest, Found, Plan } from "./_engine.ts";
 import type { Entry, Field } from "./_entry.ts";
@@ -203,9 +204,16 @@ async function stored(
     return new globalThis.Response(body, init(response));
   }
   return new globalThis.Response(
-    storing(response.body, engine.maxEntryBytes, keep),
+    storing(response.body, engine.maxEntryBytes, bodyLength(response, x.decoded), keep),
     init(response),
   );
+}
+
+/** The length of the body as read: its Content-Length, unless the transport decoded it. */
+function bodyLength(response: globalThis.Response, decoded: boolean): number | null {
+  return decoded && response.headers.has("content-encoding")
+    ? null
+    : contentLength(response.headers);
 }
 
 function init(response: globalThis.Response): ResponseInit {
@@ -214,28 +222,36 @@ function init(response: globalThis.Response): ResponseInit {
 
 /**
  * `body` passed through unchanged, its bytes collected (up to `limit`) and given to `whole`
- * once the reader reached its end; never when the reader cancels half-way or it fails.
+ * once the reader reached its end; never when the reader cancels half-way or it fails. With a
+ * Content-Length (`length`), the bytes are copied once, into a buffer of that size; else each
+ * piece is copied (the reader may change the pieces it is handed) and joined at the end.
  */
 function storing(
   body: ReadableStream<Uint8Array>,
   limit: number,
+  length: number | null,
   whole: (bytes: Uint8Array) => void,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  let chunks: Uint8Array[] | null = [];
+  const sized = length !== null && length <= limit ? new Uint8Array(length) : null;
+  let chunks: Uint8Array[] | null = length !== null && sized === null ? null : [];
   let size = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { done, value } = await reader.read();
       if (done) {
         controller.close();
-        if (chunks !== null) whole(concat(chunks, size));
+        if (chunks === null) return;
+        if (sized === null) whole(concat(chunks, size));
+        else if (size === sized.byteLength) whole(sized);
         return;
       }
       if (chunks !== null) {
-        size += value.byteLength;
-        if (size > limit) chunks = null;
+        const end = size + value.byteLength;
+        if (end > (sized?.byteLength ?? limit)) chunks = null;
+        else if (sized !== null) sized.set(value, size);
         else chunks.push(value.slice());
+        size = end;
       }
       controller.enqueue(value);
     },
