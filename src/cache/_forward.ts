@@ -3,8 +3,6 @@
 // 5xx or a failure may serve it stale (RFC 5861 stale-if-error), a 200 to HEAD updates the
 // stored GET responses (§4.3.5), and a storable response is stored once its body is whole.
 
-import { concat } from "../_bytes.ts";
-import { contentLength } from "../_read_body.ts";
 import { HeaderMap } from "../_headers.ts";
 import type { CacheEngine, CacheRequest, Found, Plan } from "./_engine.ts";
 import type { Entry, Field } from "./_entry.ts";
@@ -166,8 +164,8 @@ async function headUpdate(
 
 /**
  * The response, stored when it may be: at once when it has no body; read here first when it
- * is a redirect (the hop loop drops a redirect's body) or a background validation's; else
- * through a stream that stores it once read whole.
+ * is a redirect (the hop loop drops a redirect's body) or a background validation's; else once
+ * the hop loop has read it whole.
  */
 async function stored(
   f: Forwarding,
@@ -203,61 +201,11 @@ async function stored(
     if (body.byteLength <= engine.maxEntryBytes) keep(body);
     return new globalThis.Response(body, init(response));
   }
-  return new globalThis.Response(
-    storing(response.body, engine.maxEntryBytes, bodyLength(response, x.decoded), keep),
-    init(response),
-  );
-}
-
-/** The length of the body as read: its Content-Length, unless the transport decoded it. */
-function bodyLength(response: globalThis.Response, decoded: boolean): number | null {
-  return decoded && response.headers.has("content-encoding")
-    ? null
-    : contentLength(response.headers);
+  // The hop loop hands the body over once it has read it whole (see `BodyKeeper`).
+  x.cache = { ...x.cache, keep: { limit: engine.maxEntryBytes, whole: keep } };
+  return response;
 }
 
 function init(response: globalThis.Response): ResponseInit {
   return { status: response.status, statusText: response.statusText, headers: response.headers };
-}
-
-/**
- * `body` passed through unchanged, its bytes collected (up to `limit`) and given to `whole`
- * once the reader reached its end; never when the reader cancels half-way or it fails. With a
- * Content-Length (`length`), the bytes are copied once, into a buffer of that size; else each
- * piece is copied (the reader may change the pieces it is handed) and joined at the end.
- */
-function storing(
-  body: ReadableStream<Uint8Array>,
-  limit: number,
-  length: number | null,
-  whole: (bytes: Uint8Array) => void,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  const sized = length !== null && length <= limit ? new Uint8Array(length) : null;
-  let chunks: Uint8Array[] | null = length !== null && sized === null ? null : [];
-  let size = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) {
-        controller.close();
-        if (chunks === null) return;
-        if (sized === null) whole(concat(chunks, size));
-        else if (size === sized.byteLength) whole(sized);
-        return;
-      }
-      if (chunks !== null) {
-        const end = size + value.byteLength;
-        if (end > (sized?.byteLength ?? limit)) chunks = null;
-        else if (sized !== null) sized.set(value, size);
-        else chunks.push(value.slice());
-        size = end;
-      }
-      controller.enqueue(value);
-    },
-    cancel(reason) {
-      chunks = null;
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
 }
