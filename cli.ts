@@ -76,7 +76,7 @@ import {
   visible,
   VisibleText,
 } from "./src/cli/_output.ts";
-import { isCredential } from "./src/_credentials.ts";
+import { isCredential } from "./src/_headers.ts";
 import { appendParams, redactUrl } from "./src/_url.ts";
 import { RequestError } from "./src/errors.ts";
 import type { FetchLike, RequestOptions } from "./src/options.ts";

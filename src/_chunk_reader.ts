@@ -1,7 +1,6 @@
 // Reads a response body chunk by chunk under the call's limits: the per-read timeout,
 // `max_bytes` (counted after decompression), `progress`, and the call's deadline.
 
-import { concat } from "./_bytes.ts";
 import type { CallGuard } from "./_guard.ts";
 import { ContentTooLargeError } from "./errors.ts";
 import type { BodyKeeper } from "./transport/_sender.ts";
@@ -181,4 +180,16 @@ export class ChunkReader {
     (this.#reader ?? this.#stream).cancel(reason).catch(() => {});
     this.#guard.finish();
   }
+}
+
+/** `chunks` as one array of `size` bytes (the chunk itself when there is only one). */
+export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
 }

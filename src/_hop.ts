@@ -1,9 +1,8 @@
 // One hop of a request: what it sends, recorded for `r.request`, handed to the call's sender
 // under the call's deadlines.
 
-import { isCredential } from "./_credentials.ts";
 import type { CallGuard } from "./_guard.ts";
-import type { HeaderMap } from "./_headers.ts";
+import { type HeaderMap, isCredential } from "./_headers.ts";
 import type { CallerCookies, Prepared } from "./_prepare.ts";
 import { bare } from "./_runtime.ts";
 import { redactUrl } from "./_url.ts";

@@ -3,7 +3,7 @@
 // request already sent, and the credentials a page on another origin must not get.
 
 import { clip } from "./_clip.ts";
-import { isCredential } from "./_credentials.ts";
+import { isCredential } from "./_headers.ts";
 import { appendParams, parseTarget, redactUrl } from "./_url.ts";
 import { checkSchema } from "./_validate.ts";
 import { InvalidURLError } from "./errors.ts";

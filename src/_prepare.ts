@@ -4,13 +4,12 @@
 import { clip } from "./_clip.ts";
 import type { BodyLimits } from "./_chunk_reader.ts";
 import { type CanonicalUrl, canonicalUrl } from "./_canonical_url.ts";
-import { addHeaders, checkHeader, HeaderMap, sessionHeaders } from "./_headers.ts";
+import { addHeaders, checkHeader, dropCredentials, HeaderMap, sessionHeaders } from "./_headers.ts";
 import { type RetryPolicy, retryPolicy } from "./_retry.ts";
-import { dropCredentials } from "./_credentials.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
 import { type ClientLease, leaseClient } from "./transport/_clients.ts";
 import { createSender, fetchRefuses, type Sender, type SenderPlan } from "./transport/_sender.ts";
-import { bypassSender, cachingSender } from "./cache/_lazy.ts";
+import { bypassSender, cachingSender } from "./cache/http_cache.ts";
 import { HttpCache } from "./cache/http_cache.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { canStreamUploads, type UploadProgress } from "./_upload.ts";

@@ -1,13 +1,12 @@
 // The last stage of a request: reading (or, for `stream`, preparing to read) the body of the
 // final response under the call's limits, and building the Response around it.
 
-import { type BodyLimits, ChunkReader } from "./_chunk_reader.ts";
+import { type BodyLimits, ChunkReader, concat } from "./_chunk_reader.ts";
 import { decodeBody, pendingCodings } from "./_decode.ts";
 import type { CallGuard } from "./_guard.ts";
 import { ContentTooLargeError } from "./errors.ts";
 import { NO_BODY_STATUS } from "./_status.ts";
 import type { BodyKeeper, CacheOutcome } from "./transport/_sender.ts";
-import { concat } from "./_bytes.ts";
 import { type Response, responseFrom, type SentRequest } from "./response.ts";
 
 const EMPTY = new Uint8Array(0);

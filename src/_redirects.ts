@@ -1,9 +1,8 @@
 // Following a redirect: where the next hop goes, which method and body it keeps, and what it
 // must not carry to another origin.
 
-import { dropCredentials } from "./_credentials.ts";
 import { type Hop, HopInfo, hopUrl, ownHeaders } from "./_hop.ts";
-import type { HeaderMap } from "./_headers.ts";
+import { dropCredentials, type HeaderMap } from "./_headers.ts";
 import type { Prepared } from "./_prepare.ts";
 import { clip } from "./_clip.ts";
 import { controlCharacter, parseTarget, redactUrl } from "./_url.ts";

@@ -7,7 +7,7 @@
 
 import { EventStreamParser } from "./_event_stream.ts";
 import { addHeaders, blockValues, HeaderMap, utf8ByteString } from "./_headers.ts";
-import { sleep } from "./_sleep.ts";
+import { sleep } from "./_guard.ts";
 import { redactUrl } from "./_url.ts";
 import {
   ConnectionError,

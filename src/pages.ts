@@ -6,20 +6,6 @@
  * @module
  */
 
-import {
-  defaultItems,
-  linkNext,
-  nextRequest,
-  type PageRequest,
-  type Plan,
-  planOf,
-  requestKey,
-  withoutCredentials,
-} from "./_pages.ts";
-import { clip } from "./_clip.ts";
-import { sleep } from "./_sleep.ts";
-import { validate } from "./_validate.ts";
-import { HTTPError } from "./errors.ts";
 import type { RequestOptions } from "./options.ts";
 import { request } from "./request.ts";
 import type { Response } from "./response.ts";
@@ -175,6 +161,9 @@ export function paginate<Item = unknown>(
   }) as AsyncGenerator<Item, void, undefined>;
 }
 
+/** The walk itself, loaded when a first walk starts (most scripts never page). */
+let walker: Promise<typeof import("./_walk.ts")> | undefined;
+
 /**
  * @internal {@linkcode paginate} over any way of sending a page, such as a session's.
  *
@@ -190,103 +179,8 @@ export async function* paginateVia(
   options: object | undefined,
   scope: PageScope,
 ): AsyncGenerator<unknown, void, undefined> {
-  const plan = planOf(url, options, scope.resolve);
-  const origin = plan.first.url?.origin ?? null;
-  const sent = new Set<string>();
-  let page: PageRequest | null = plan.first;
-  let yielded = 0;
-  for (let number = 1; page !== null && number <= plan.maxPages; number++) {
-    if (yielded >= plan.maxItems) return;
-    if (number > 1 && plan.delayMs > 0) await sleep(plan.delayMs, plan.signal);
-    if (!firstTime(sent, requestKey(page))) return;
-    const response = await sendPage(send, page, number, plan, origin, scope.base);
-    // Where it was asked for and came from (after redirects): URLs with their params in them.
-    const bare = { ...page.options, params: undefined };
-    for (const url of arrivedAt(response)) {
-      firstTime(sent, requestKey({ ...page, url, options: bare }));
-    }
-    const items: unknown[] = [];
-    for await (const raw of await pageItems(plan, response)) {
-      if (yielded >= plan.maxItems) return;
-      const item = plan.schema === null ? raw : await validate(plan.schema, raw, {
-        what: `Item ${items.length + 1} of page ${number}`,
-        response,
-      });
-      items.push(item);
-      yielded++;
-      yield item;
-    }
-    if (yielded >= plan.maxItems) return;
-    const next = plan.next === null ? linkNext(response) : await plan.next(response, items);
-    page = nextRequest(page, next, response);
-  }
-}
-
-/** Sends one page; a status other than 2xx is an HTTPError carrying the response. */
-async function sendPage(
-  send: PageSender,
-  page: PageRequest,
-  number: number,
-  plan: Plan,
-  origin: string | null,
-  base: URL | null,
-): Promise<Response> {
-  const foreign = page.url !== null && origin !== null && page.url.origin !== origin;
-  const options = foreign ? withoutCredentials(page.options, plan.sensitive) : page.options;
-  let target = page.target;
-  // A session's next page under its base URL goes as a path joined to it, so the session's own
-  // rules (allow_absolute_urls: false included) hold for it as for any path.
-  if (number > 1 && base !== null && target instanceof URL) target = underBase(target, base);
-  const response = await send(page.method, target, options, origin);
-  const status = response.status_code;
-  if (status < 200 || status > 299) {
-    throw new HTTPError(`Page ${number} answered ${status} ${clip(response.reason)}`, {
-      request: response.request,
-      response,
-    });
-  }
-  return response;
-}
-
-/** `url` as a path joined to `base` (`./` first: never a scheme nor a network path), if under. */
-function underBase(url: URL, base: URL): string | URL {
-  if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) return url;
-  return `./${url.pathname.slice(base.pathname.length)}${url.search}`;
-}
-
-/** The URLs a response was asked for and came from (before and after redirects). */
-function arrivedAt(response: Response): URL[] {
-  const urls: URL[] = [];
-  for (const text of [response.url, response.history[0]?.url]) {
-    if (text === undefined || text === "") continue;
-    try {
-      urls.push(new URL(text));
-    } catch { /* a response of a custom fetch without a usable URL */ }
-  }
-  return urls;
-}
-
-/** Adds `key` to `sent`; false when it was there: the request was already sent in this walk. */
-function firstTime(sent: Set<string>, key: string | null): boolean {
-  if (key === null) return true;
-  if (sent.has(key)) return false;
-  sent.add(key);
-  return true;
-}
-
-/** The items of a page: what `pagination.items` gives (awaited), or the parsed JSON. */
-async function pageItems(
-  plan: Plan,
-  response: Response,
-): Promise<Iterable<unknown> | AsyncIterable<unknown>> {
-  const items = plan.items === null ? defaultItems(response) : await plan.items(response);
-  if (
-    typeof items === "object" && items !== null &&
-    (Symbol.iterator in items || Symbol.asyncIterator in items)
-  ) {
-    return items as Iterable<unknown> | AsyncIterable<unknown>;
-  }
-  throw new TypeError("Invalid result of 'pagination.items': expected an iterable of items");
+  const { walk } = await (walker ??= import("./_walk.ts"));
+  yield* walk(send, url, options, scope);
 }
 
 /** The first page's URL, or null for text the request will refuse. */

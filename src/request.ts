@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CallGuard } from "./_guard.ts";
+import { CallGuard, sleep } from "./_guard.ts";
 import { HeaderMap } from "./_headers.ts";
 import { type Hop, HopInfo, hopUrl, ownHeaders, sendHop } from "./_hop.ts";
 import { type CallerCookies, prepare, type Prepared, type SessionContext } from "./_prepare.ts";
@@ -17,7 +17,6 @@ import { ConnectionError, RequestError, TooManyRedirectsError } from "./errors.t
 import type { RequestOptions } from "./options.ts";
 import { followRedirect, REDIRECTS } from "./_redirects.ts";
 import { learnPlatformFollows, PLATFORM_FOLLOWS } from "./_runtime.ts";
-import { sleep } from "./_sleep.ts";
 import { CallerError } from "./transport/_sender.ts";
 import type { Response } from "./response.ts";
 

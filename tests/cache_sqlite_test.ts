@@ -13,8 +13,7 @@ import path from "node:path";
 import process from "node:process";
 import { IS_BUN, IS_DENO } from "./_raw.ts";
 import { CacheEngine } from "../src/cache/_engine.ts";
-import { openDatabase } from "../src/cache/_sqlite.ts";
-import { SqliteCacheStore } from "../src/cache/sqlite_store.ts";
+import { openDatabase, SqliteCacheStore } from "../src/cache/sqlite_store.ts";
 import { get, HttpCache } from "../mod.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "requests-cache-sqlite-"));

@@ -10,13 +10,10 @@
  */
 
 import { clip } from "../_clip.ts";
-import {
-  checkPath,
-  formatCookies,
-  parseCookies,
-  readCookieFile,
-  writeCookieFile,
-} from "./_netscape.ts";
+// The cookie file format is loaded on first use: most scripts never save a jar.
+type Netscape = typeof import("./_netscape.ts");
+let netscape: Promise<Netscape> | undefined;
+const loadNetscape = () => netscape ??= import("./_netscape.ts");
 import { isPublicSuffix, registrableDomain } from "./_public_suffix.ts";
 import { canonicalDomain, CONTROL, parseSetCookie, prefixRuleBroken } from "./_set_cookie.ts";
 import { CookieStore, type Entry } from "./_store.ts";
@@ -534,17 +531,11 @@ export class CookieJar implements Iterable<Cookie> {
    * assert.equal(again.cookieHeader(new URL("https://example.com/")), "sid=42");
    * ```
    */
-  save(path: string | URL): Promise<void> {
-    try {
-      const where = checkPath(path, "jar.save()");
-      return writeCookieFile(
-        where,
-        formatCookies(this.#live(Date.now()), Date.now()),
-        "jar.save()",
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async save(path: string | URL): Promise<void> {
+    const { checkPath, formatCookies, writeCookieFile } = await loadNetscape();
+    const where = checkPath(path, "jar.save()");
+    const now = Date.now();
+    await writeCookieFile(where, formatCookies(this.#live(now), now), "jar.save()");
   }
 
   /**
@@ -579,6 +570,7 @@ export class CookieJar implements Iterable<Cookie> {
    * ```
    */
   static async load(path: string | URL): Promise<CookieJar> {
+    const { checkPath, parseCookies, readCookieFile } = await loadNetscape();
     const text = await readCookieFile(checkPath(path, "CookieJar.load()"), "CookieJar.load()");
     const jar = new CookieJar();
     const now = Date.now();

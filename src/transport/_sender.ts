@@ -14,7 +14,10 @@ import { countedBody, type UploadProgress } from "../_upload.ts";
 import type { HTTPDigestAuth } from "../digest_auth.ts";
 import type { FetchLike, RequestHook } from "../options.ts";
 import type { ClientLease, RuntimeClient } from "./_clients.ts";
-import { nodeFetch, type NodeFetchInit } from "./_node_http.ts";
+import type { NodeFetchInit } from "./_node_http.ts";
+
+/** The node:http path, loaded on first use: most calls never send a body on GET or HEAD. */
+let nodeHttp: Promise<typeof import("./_node_http.ts")> | undefined;
 
 /** One hop as the sender sees it (the hop loop's `Hop` extends it). */
 export interface Exchange {
@@ -285,6 +288,7 @@ class RuntimeSender extends BaseSender implements Sender {
     const payload = this.outgoing(exchange);
     if (payload?.length != null) headers["content-length"] = String(payload.length);
     try {
+      const { nodeFetch } = await (nodeHttp ??= import("./_node_http.ts"));
       return await nodeFetch(exchange.href, {
         method: exchange.method,
         headers,
