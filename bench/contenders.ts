@@ -202,10 +202,13 @@ function requestsSpecifier(): string {
   return new URL(path, `file://${process.cwd()}/`).href;
 }
 
+/** The module under test, as {@linkcode requestsSpecifier} names it. */
+export function loadRequests(): Promise<typeof import("../mod.ts")> {
+  return import(requestsSpecifier());
+}
+
 async function requestsModule(): Promise<Contender> {
-  const requests: typeof import("../mod.ts") = await import(
-    requestsSpecifier()
-  );
+  const requests = await loadRequests();
   const session = new requests.Session();
   const withCookies = new requests.Session();
   for (const [name, value] of COOKIES) {

@@ -6,7 +6,9 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import process from "node:process";
+import type { CacheCase, CacheSamples } from "./cache.ts";
 import type { Name } from "./contenders.ts";
+import type { CacheFillResults } from "./memory.ts";
 import type { TimingName, WireRecord } from "./timing.ts";
 
 const NAMES: readonly Name[] = ["fetch", "requests", "ky", "ofetch", "axios"];
@@ -38,9 +40,23 @@ export interface Results {
       flightWarmup: number;
       flightTotal: number;
       inFlight: number;
+      /** Absent from results files made before the streamed download was timed in-process. */
+      streamRounds?: number;
+      streamWarmup?: number;
+      streamSize?: number;
     };
     memory: { reps: number; buffered: number; streamed: number };
     imports: number;
+    /** Absent from results files made before the HTTP cache was measured. */
+    cache?: {
+      rounds: number;
+      warmup: number;
+      iterations: number;
+      reps: number;
+      responses: number;
+      bodyBytes: number;
+      maxBytes: number;
+    };
   };
   /** Per timing name and contender: µs per request in each measured round. */
   timing?: Partial<Record<TimingName, Record<Name, number[]>>>;
@@ -48,6 +64,10 @@ export interface Results {
   wire?: WireRecord;
   memory?: Record<MemoryName, Record<Name, MemorySample[]>>;
   imports?: Record<Name, number[]>;
+  /** Per HTTP cache case, per side: µs per request in each measured round. */
+  cache?: CacheSamples;
+  /** The HTTP cache memory scenario: the module through the store, and raw fetch. */
+  cacheFill?: CacheFillResults;
   /** The 1-minute load average before and after the run. */
   load?: [number, number];
 }
@@ -132,10 +152,18 @@ function summary(samples: readonly number[], base: readonly number[]): Figure | 
   };
 }
 
+/** Whether the streamed download was timed in the timing process (else: the memory runs'). */
+const streamTimed = (r: Results) => r.timing?.stream_1g !== undefined;
+
 function figure(r: Results, row: Row, name: Name): Figure | null {
+  if (row === "stream_1g" && streamTimed(r)) {
+    // Timed in µs per transfer, shown in ms.
+    const f = summary(r.timing!.stream_1g![name] ?? [], r.timing!.stream_1g!.fetch);
+    return f === null ? null : { ...f, value: f.value / 1000 };
+  }
   if (row === "stream_1g") {
-    // Each transfer ran in a process of its own, none beside another: no pairs, so the ratio is
-    // the one of the medians, and there is no spread of ratios.
+    // An older results file: each transfer ran in a process of its own, none beside another: no
+    // pairs, so the ratio is the one of the medians, and there is no spread of ratios.
     const own = memorySummary(r, "stream_1g", name);
     const base = memorySummary(r, "stream_1g", "fetch");
     if (own === null || base === null) return null;
@@ -393,6 +421,7 @@ function wireText(r: Results): string | null {
     );
   }
   const shapes = Object.keys(r.wire).length;
+  if (shapes === 0) return null;
   return "Header fields sent, checked once per shape against the server's `/headers`: " +
     (differ.length === 0
       ? `the same for requests and raw fetch in all ${shapes} shapes.`
@@ -461,7 +490,12 @@ function shapeText(r: Results): string {
         `contender, ${t.inFlight} in flight.`,
       ]
       : []),
-    ...(r.memory?.stream_1g !== undefined
+    ...(streamTimed(r)
+      ? [
+        `1 GB streamed download: ms per transfer, the median of ${t.streamRounds} rounds in the ` +
+        "same process, each streaming the body once per contender in a shuffled order.",
+      ]
+      : r.memory?.stream_1g !== undefined
       ? [
         `1 GB streamed download: ms per transfer, ${r.plan.memory.reps} fresh processes each ` +
         "(the memory runs below).",
@@ -495,13 +529,17 @@ export function runtimeSection(r: Results): string {
     if (wire !== null) parts.push(wire);
   }
   if (r.memory !== undefined) parts.push(...memoryTable(r));
-  parts.push(
-    table(
-      ["target (requests)", "measured", "met"],
-      checks(r).map((c) => [c.target, c.value, mark(c.ok)]),
-      ["l", "r", "l"],
-    ),
-  );
+  const targets = checks(r);
+  if (targets.length > 0) {
+    parts.push(
+      table(
+        ["target (requests)", "measured", "met"],
+        targets.map((c) => [c.target, c.value, mark(c.ok)]),
+        ["l", "r", "l"],
+      ),
+    );
+  }
+  parts.push(...cacheSection(r));
   return parts.map(block).join("\n\n");
 }
 
@@ -537,6 +575,126 @@ function headline(results: Results[]): string {
     results.map(cells),
     ["l", ...ROWS.map(() => "r" as const), "r", "r", "r"],
   );
+}
+
+// --- the HTTP cache --------------------------------------------------------------------------
+
+/** Ratio to the baseline each HTTP cache case must stay within (issue 19). */
+const CACHE_TARGETS: Record<CacheCase, number> = {
+  cache_memory_hit: 0.1,
+  cache_sqlite_hit: 0.35,
+  cache_304: 1.1,
+  cache_nostore: 1.05,
+};
+const CACHE_LABELS: Record<CacheCase, string> = {
+  cache_memory_hit: "fresh hit, `MemoryCacheStore`",
+  cache_sqlite_hit: "fresh hit, `SqliteCacheStore`",
+  cache_304: "304 revalidation",
+  cache_nostore: "`no-store`, not stored",
+};
+/** The RSS growth the memory store scenario must stay under. */
+const CACHE_GROWTH_LIMIT = 100 * MIB;
+
+/** The module's figure of an HTTP cache case against its baseline, paired round by round. */
+function cacheFigure(r: Results, name: CacheCase): (Figure & { baseline: number }) | null {
+  const sides = r.cache?.[name];
+  if (sides === undefined) return null;
+  const f = summary(sides.cached, sides.baseline);
+  return f === null ? null : { ...f, baseline: median(sides.baseline) };
+}
+
+/** The HTTP cache memory scenario of one contender: median and worst growth, the store's size. */
+function cacheFillSummary(r: Results, name: "fetch" | "requests") {
+  const samples = r.cacheFill?.[name];
+  if (samples === undefined || samples.length === 0) return null;
+  return {
+    growth: median(samples.map((s) => s.growth)),
+    maxGrowth: Math.max(...samples.map((s) => s.growth)),
+    storeSize: median(samples.map((s) => s.storeSize ?? 0)),
+  };
+}
+
+/** The rows of the HTTP cache table: the timed cases, then the store filled. */
+function cacheRows(r: Results): string[][] {
+  const rows: string[][] = [];
+  for (const [name, target] of Object.entries(CACHE_TARGETS) as [CacheCase, number][]) {
+    const f = cacheFigure(r, name);
+    if (f === null) continue;
+    rows.push([
+      CACHE_LABELS[name],
+      `${fixed(f.value, 1)} µs`,
+      `${fixed(f.baseline, 1)} µs`,
+      `${fixed(f.ratio, 3)} (${fixed(f.low, 2)}-${fixed(f.high, 2)})`,
+      `<= ${fixed(target, 2)}`,
+      mark(f.ratio <= target),
+    ]);
+  }
+  const own = cacheFillSummary(r, "requests");
+  const plan = r.plan.cache;
+  if (own !== null && plan !== undefined) {
+    const reference = cacheFillSummary(r, "fetch");
+    rows.push([
+      `${plan.responses.toLocaleString("en-US")} x ${plan.bodyBytes / 1024} KiB into ` +
+      `${mib(plan.maxBytes)} MiB: RSS growth`,
+      `${mib(own.growth)} MiB (${mib(own.maxGrowth)}), store ${fixed(own.storeSize / MIB, 1)} MiB`,
+      reference === null ? "-" : `${mib(reference.growth)} MiB`,
+      "-",
+      `< ${mib(CACHE_GROWTH_LIMIT)} MiB`,
+      mark(own.growth < CACHE_GROWTH_LIMIT),
+    ]);
+  }
+  return rows;
+}
+
+/** One runtime's HTTP cache heading, paragraph and table; nothing when it has no figures. */
+function cacheSection(r: Results): string[] {
+  const rows = cacheRows(r);
+  const plan = r.plan.cache;
+  if (rows.length === 0 || plan === undefined) return [];
+  const label = RUNTIME_LABELS[r.runtime];
+  const processes = plan.reps === 1 ? "1 fresh process" : `${plan.reps} fresh processes`;
+  const text = [
+    "This module with an `HttpCache` against the same wire work without it: raw fetch of " +
+    "`/fresh` (max-age=3600) for the hits; for the 304, raw fetch of `/etag` (no-cache and an " +
+    "ETag) sending `If-None-Match` by hand and reading the 304, while the module revalidates " +
+    "its stored response and parses it; for `no-store`, the same module call without a cache. " +
+    "ky, ofetch and axios have no HTTP cache and take no part. In one process, every case " +
+    `together: ${plan.warmup} warm-up rounds, then ${plan.rounds} rounds of ${plan.iterations} ` +
+    "fine-interleaved iterations, each sending one request of every side of every case in one " +
+    "shuffled order; µs per request is the median of the rounds' medians, the ratio the median " +
+    "of the per-round ratios (interquartile range " +
+    "in brackets). Before timing, each case checks that the cache does what it says " +
+    "(`from_cache`, `cache_status`), and every timed answer is checked.",
+    ...(r.cacheFill !== undefined
+      ? [
+        `The store: ${plan.responses.toLocaleString("en-US")} GETs of distinct URLs, ` +
+        `${plan.bodyBytes / 1024} KiB bodies with max-age=3600, through one \`HttpCache\` over ` +
+        `a \`MemoryCacheStore\` of ${mib(plan.maxBytes)} MiB, in ${processes} (median, worst ` +
+        "in brackets); growth is the kernel's high-water mark less the RSS before; then the " +
+        "store's `size`. Baseline: raw fetch reading the same responses without a cache.",
+      ]
+      : []),
+  ].join(" ");
+  return [
+    `### HTTP cache (${label})`,
+    text,
+    table(
+      ["case", "requests", "baseline", "ratio", "target", "met"],
+      rows,
+      ["l", "r", "r", "r", "r", "l"],
+    ),
+  ];
+}
+
+/** A line linking each runtime's HTTP cache table (from `page`), or null when none has one. */
+function cacheLinks(results: Results[], page: string): string | null {
+  const linked = results.filter((r) => cacheRows(r).length > 0);
+  if (linked.length === 0) return null;
+  return "HTTP cache (fresh hits, a 304 revalidation, `no-store`, a 50 MiB store filled): " +
+    linked.map((r) => {
+      const label = RUNTIME_LABELS[r.runtime];
+      return `[${label}](${page}#http-cache-${label.toLowerCase()})`;
+    }).join(", ") + ".";
 }
 
 function machineLine(r: Results): string {
@@ -722,13 +880,14 @@ function document(results: Results[], notes: string | null): string {
     "# Benchmark results",
     "Generated by `bench/report.ts` from `bench/results/*.json`; do not edit by hand. " +
     "Run `deno task bench` and `bun bench/run.ts` from the repository root to measure again " +
-    "(about three minutes each; see `bench/README.md` for what is measured and how).",
+    "(about four minutes each; see `bench/README.md` for what is measured and how).",
     `Machine: ${machineLine(first)}. Server: \`bench/server.ts\` on the same runtime, in its ` +
     "own process, over loopback.",
     "## Headline",
     "Ratios of this module's time per request to raw `fetch` doing the same wire work in the " +
     "same run (lower is better), and the RSS growth of the 1 GB streamed transfers.",
     headline(results),
+    ...[cacheLinks(results, "")].filter((line) => line !== null),
     "![Benchmark chart](chart.svg)",
     ...results.map(runtimeSection),
   ];
@@ -787,7 +946,9 @@ export function writeReport(dir: string): string[] {
     const start = text.indexOf("<!-- bench:start -->");
     const end = text.indexOf("<!-- bench:end -->");
     if (start >= 0 && end > start) {
-      const block = `<!-- bench:start -->\n\n${headline(results)}\n\n<!-- bench:end -->`;
+      const links = cacheLinks(results, "bench/RESULTS.md");
+      const block = `<!-- bench:start -->\n\n${headline(results)}\n\n` +
+        (links === null ? "" : `${wrap(links)}\n\n`) + "<!-- bench:end -->";
       fs.writeFileSync(
         readme,
         text.slice(0, start) + block +

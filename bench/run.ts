@@ -2,15 +2,21 @@
 //   deno task bench            (Deno)
 //   bun bench/run.ts           (Bun)
 // Options: --quick (a smoke run: few rounds, small transfers; prints the tables, saves nothing),
-//          --only=timing,memory,import (a subset; saved results keep the other sections), where
-//          a timing name (get, redirect, flight_64k, ...) stands for that part of the timing.
+//          --only=timing,memory,import,cache (a subset; saved results keep the other sections),
+//          where a timing name (get, redirect, flight_64k, stream_1g, ...) or a cache name
+//          (cache_memory_hit, cache_sqlite_hit, cache_304, cache_nostore, cache_rss) stands for
+//          that part of its section.
 //
 // Installs the peers (ky, ofetch, axios) into bench/node_modules when missing, starts the
 // loopback server (bench/server.ts) in its own process on the same runtime, then:
 // - timing: one child process loads every contender and runs the request shapes
-//   fine-interleaved (bench/timing.ts says how), then the 64 KiB case in shuffled batches;
+//   fine-interleaved (bench/timing.ts says how), then the 64 KiB case in shuffled batches and
+//   the 1 GB streamed download in shuffled rounds;
 // - memory: one fresh child process per scenario, contender and repetition;
-// - import: one fresh child process per contender and repetition, after one warm-up each.
+// - import: one fresh child process per contender and repetition, after one warm-up each;
+// - cache: one child process times the HTTP cache against raw fetch, fine-interleaved
+//   (bench/cache.ts), then one fresh process per repetition and contender fills a 50 MiB
+//   MemoryCacheStore with 10,000 distinct 100 KiB responses (bench/memory.ts, `cache_fill`).
 // Writes bench/results/<runtime>.json, then renders bench/RESULTS.md and bench/chart.svg
 // from every results file present (bench/report.ts).
 
@@ -20,7 +26,15 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { type Name, NAMES } from "./contenders.ts";
-import type { MemoryConfig, MemorySample, MemoryScenario } from "./memory.ts";
+import { CACHE_CASES, type CacheCase, type CacheConfig, type CacheSamples } from "./cache.ts";
+import type {
+  CacheFillConfig,
+  CacheFillResults,
+  CacheFillSample,
+  MemoryConfig,
+  MemorySample,
+  MemoryScenario,
+} from "./memory.ts";
 import { TIMING_NAMES, type TimingConfig, type TimingName, type TimingOutput } from "./timing.ts";
 import { type Results, runtimeSection, writeReport } from "./report.ts";
 
@@ -28,22 +42,28 @@ const here = new URL(".", import.meta.url).pathname;
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const SECTIONS = ["timing", "memory", "import"];
+const SECTIONS = ["timing", "memory", "import", "cache"];
+/** The parts of the cache section: its timing cases, and the memory store filled. */
+const CACHE_NAMES = [...CACHE_CASES, "cache_rss"] as const;
 const only = new Set(
   (args.find((a) => a.startsWith("--only="))?.slice(7) ?? SECTIONS.join(",")).split(",")
     .filter((part) => part !== ""),
 );
+const NAMED: readonly string[] = [...SECTIONS, ...TIMING_NAMES, ...CACHE_NAMES];
 for (const part of only) {
-  if (!SECTIONS.includes(part) && !(TIMING_NAMES as readonly string[]).includes(part)) {
-    throw new TypeError(
-      `Invalid '--only': '${part}' is none of ${[...SECTIONS, ...TIMING_NAMES].join(", ")}`,
-    );
+  if (!NAMED.includes(part)) {
+    throw new TypeError(`Invalid '--only': '${part}' is none of ${NAMED.join(", ")}`);
   }
 }
 /** The timing names to measure: all with `timing`, else those named. */
 const timingNames: TimingName[] = only.has("timing")
   ? [...TIMING_NAMES]
   : TIMING_NAMES.filter((name) => only.has(name));
+/** The cache cases to time: all with `cache`, else those named. */
+const cacheCases: CacheCase[] = only.has("cache")
+  ? [...CACHE_CASES]
+  : CACHE_CASES.filter((name) => only.has(name));
+const cacheRss = only.has("cache") || only.has("cache_rss");
 
 const deno = (globalThis as { Deno?: { version: Record<string, string> } }).Deno;
 const bun = (globalThis as { Bun?: { version: string; revision: string } }).Bun;
@@ -57,6 +77,18 @@ const other = process.env.REQUESTS_MODULE;
 if (other !== undefined && other !== "") process.env.REQUESTS_MODULE = path.resolve(other);
 
 const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+/** The cache section: its timing as the sequential shapes', and the store filled. */
+const CACHE_PLAN = {
+  rounds: 30,
+  warmup: 2,
+  iterations: 200,
+  /** Fresh processes per contender filling the store. */
+  reps: 3,
+  responses: 10_000,
+  bodyBytes: 100 * 1024,
+  maxBytes: 50 * MIB,
+};
 const PLAN = quick
   ? {
     timing: {
@@ -67,9 +99,13 @@ const PLAN = quick
       flightWarmup: 1,
       flightTotal: 300,
       inFlight: 100,
+      streamRounds: 3,
+      streamWarmup: 1,
+      streamSize: 64 * 1024 ** 2,
     },
     memory: { reps: 1, buffered: 10e6, streamed: 64 * 1024 ** 2 },
     imports: 3,
+    cache: { ...CACHE_PLAN, rounds: 3, iterations: 100, reps: 1, responses: 1000 },
   }
   : {
     timing: {
@@ -80,11 +116,16 @@ const PLAN = quick
       flightWarmup: 2,
       flightTotal: 1000,
       inFlight: 100,
+      streamRounds: 7,
+      streamWarmup: 1,
+      streamSize: GIB,
     },
     memory: { reps: 3, buffered: 100e6, streamed: GIB },
     imports: 15,
+    cache: CACHE_PLAN,
   };
-const CHILD_TIMEOUT_MS = 180_000;
+/** A child that runs longer has hung (the timing child, 1 GB downloads included, runs minutes). */
+const CHILD_TIMEOUT_MS = 360_000;
 
 /** The command line that runs `script` on this runtime. */
 function command(
@@ -130,9 +171,12 @@ function runChild(script: string, extra: string[], gc = true): Promise<string> {
   });
 }
 
-/** A saved timing section with the names just measured replaced; all of it after a full timing. */
-function merged<T extends object>(saved: T | undefined, fresh: T): T {
-  return only.has("timing") ? fresh : { ...saved, ...fresh };
+/**
+ * A saved section with the names just measured replaced; all of it after the whole section
+ * (`timing` or `cache`).
+ */
+function merged<T extends object>(section: string, saved: T | undefined, fresh: T): T {
+  return only.has(section) ? fresh : { ...saved, ...fresh };
 }
 
 function lastJson<T>(out: string): T {
@@ -210,7 +254,8 @@ async function timing(base: string): Promise<TimingOutput> {
   const config: TimingConfig = { base, names: timingNames, ...PLAN.timing };
   console.error(
     `timing: ${config.rounds} rounds of ${config.iterations} interleaved iterations, ` +
-      `${config.flightRounds} rounds of 64 KiB batches; ${NAMES.join(", ")}`,
+      `${config.flightRounds} rounds of 64 KiB batches, ${config.streamRounds} rounds of the ` +
+      `streamed download; ${NAMES.join(", ")}`,
   );
   return lastJson<TimingOutput>(await runChild("timing.ts", [JSON.stringify(config)]));
 }
@@ -246,6 +291,38 @@ async function memory(base: string): Promise<MemoryResults> {
           ),
         );
       }
+    }
+  }
+  return out;
+}
+
+async function cacheTiming(base: string): Promise<CacheSamples> {
+  const { rounds, warmup, iterations } = PLAN.cache;
+  const config: CacheConfig = { base, cases: cacheCases, rounds, warmup, iterations };
+  console.error(
+    `cache: ${rounds} rounds of ${iterations} interleaved iterations; ${cacheCases.join(", ")}`,
+  );
+  return lastJson<CacheSamples>(await runChild("cache.ts", [JSON.stringify(config)]));
+}
+
+async function cacheFill(base: string): Promise<CacheFillResults> {
+  const { reps, responses, bodyBytes, maxBytes } = PLAN.cache;
+  const out: CacheFillResults = { fetch: [], requests: [] };
+  for (let rep = 0; rep < reps; rep++) {
+    console.error(`cache: ${responses} responses into the store, repetition ${rep + 1} of ${reps}`);
+    const order = rep % 2 === 0 ? ["requests", "fetch"] as const : ["fetch", "requests"] as const;
+    for (const contender of order) {
+      const config: CacheFillConfig = {
+        base,
+        scenario: "cache_fill",
+        contender,
+        responses,
+        bodyBytes,
+        maxBytes,
+      };
+      out[contender].push(
+        lastJson<CacheFillSample>(await runChild("memory.ts", [JSON.stringify(config)])),
+      );
     }
   }
   return out;
@@ -341,10 +418,16 @@ async function main(): Promise<void> {
         axios: packageVersion(`${here}node_modules/axios/package.json`),
       },
       plan: PLAN,
-      timing: measured === null ? previous.timing : merged(previous.timing, measured.samples),
-      wire: measured === null ? previous.wire : merged(previous.wire, measured.wire),
+      timing: measured === null
+        ? previous.timing
+        : merged("timing", previous.timing, measured.samples),
+      wire: measured === null ? previous.wire : merged("timing", previous.wire, measured.wire),
       memory: only.has("memory") ? await memory(server.base) : previous.memory,
       imports: only.has("import") ? await imports() : previous.imports,
+      cache: cacheCases.length > 0
+        ? merged("cache", previous.cache, await cacheTiming(server.base))
+        : previous.cache,
+      cacheFill: cacheRss ? await cacheFill(server.base) : previous.cacheFill,
     };
   } finally {
     server.stop();

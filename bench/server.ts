@@ -10,6 +10,12 @@
 //                       64 KiB block, never buffered whole
 //   POST /upload        reads a multipart body of one part to the end and answers
 //                       {"bytes": body size, "file": size of the part's content}
+//   GET  /fresh         /json with Cache-Control: max-age=3600 (an HTTP cache serves it)
+//   GET  /etag          /json with Cache-Control: no-cache and an ETag; 304 to If-None-Match
+//   GET  /nostore       /json with Cache-Control: no-store (an HTTP cache never keeps it)
+//   GET  /fresh-bytes?n=N&i=I
+//                       /bytes?n=N with Cache-Control: max-age=3600; `i` is ignored, so each
+//                       value of it is a distinct URL (a distinct entry) for an HTTP cache
 
 const BLOCK = 64 * 1024;
 const block = new Uint8Array(BLOCK).map((_, i) => i & 0xff);
@@ -29,8 +35,8 @@ const small = JSON.stringify({
   description: "A small JSON document, of the size a typical REST API answers with.",
 });
 
-function bytes(n: number): Response {
-  const headers = { ...OCTET_HEADERS, "content-length": String(n) };
+function bytes(n: number, extra: Record<string, string> = {}): Response {
+  const headers = { ...OCTET_HEADERS, ...extra, "content-length": String(n) };
   if (n <= 1024 * 1024) {
     const body = new Uint8Array(n);
     for (let i = 0; i < n; i += BLOCK) {
@@ -114,6 +120,21 @@ async function handle(req: Request): Promise<Response> {
     }
     case "/upload":
       return Response.json(await countUpload(req));
+    case "/fresh":
+      return new Response(small, {
+        headers: { ...JSON_HEADERS, "cache-control": "max-age=3600" },
+      });
+    case "/etag": {
+      const headers = { ...JSON_HEADERS, "cache-control": "no-cache", etag: '"v1"' };
+      if (req.headers.get("if-none-match") === '"v1"') {
+        return new Response(null, { status: 304, headers });
+      }
+      return new Response(small, { headers });
+    }
+    case "/fresh-bytes":
+      return bytes(Number(url.searchParams.get("n") ?? BLOCK), { "cache-control": "max-age=3600" });
+    case "/nostore":
+      return new Response(small, { headers: { ...JSON_HEADERS, "cache-control": "no-store" } });
     default:
       return new Response("not found", { status: 404 });
   }

@@ -13,6 +13,12 @@
 // The 64 KiB case keeps batches (100 requests in flight are concurrent by nature, a single one
 // cannot be timed apart): each round runs one batch per contender, in a shuffled order.
 //
+// The 1 GB streamed download (`stream_1g`) is timed here too, in this one process, as
+// bench/streams.ts times iter_content: each round streams the body once per contender, in a
+// shuffled order, and the ratio is taken round by round. Timed in fresh processes, one per
+// transfer, the same download read 1.48x and 1.17x on Bun in two runs (issue 17); the memory
+// runs still use fresh processes, for the RSS.
+//
 //   <runtime> bench/timing.ts '{"base":"http://127.0.0.1:PORT","names":["get"],...}'
 
 import process from "node:process";
@@ -27,10 +33,10 @@ import {
   TRACE,
 } from "./contenders.ts";
 
-/** What is timed: the sequential shapes, then the 64 KiB case. */
-export type TimingName = Shape | "flight_64k";
+/** What is timed: the sequential shapes, the 64 KiB case, the 1 GB streamed download. */
+export type TimingName = Shape | "flight_64k" | "stream_1g";
 /** Every timing name, in report order. */
-export const TIMING_NAMES: readonly TimingName[] = [...SHAPES, "flight_64k"];
+export const TIMING_NAMES: readonly TimingName[] = [...SHAPES, "flight_64k", "stream_1g"];
 
 /** What bench/run.ts asks of this process. */
 export interface TimingConfig {
@@ -48,9 +54,13 @@ export interface TimingConfig {
   /** Requests per batch in the 64 KiB case, and how many are in flight at once. */
   flightTotal: number;
   inFlight: number;
+  /** Measured rounds of the streamed download, unmeasured ones before them, its size. */
+  streamRounds: number;
+  streamWarmup: number;
+  streamSize: number;
 }
 
-/** Per timing name, per contender: µs per request in each measured round. */
+/** Per timing name, per contender: µs per request (per transfer for stream_1g) in each round. */
 export type TimingSamples = Partial<Record<TimingName, Record<Name, number[]>>>;
 
 /** Per shape, per contender: the header fields it sent (`name: value`, host aside), sorted. */
@@ -63,7 +73,7 @@ export interface TimingOutput {
 }
 
 /** xorshift32: a small seeded generator, so every run shuffles alike. */
-function generator(seed: number): () => number {
+export function generator(seed: number): () => number {
   let state = seed | 0 || 0x2545f491;
   return () => {
     state ^= state << 13;
@@ -73,14 +83,15 @@ function generator(seed: number): () => number {
   };
 }
 
-function seedOf(name: string): number {
+/** A seed made from a name (FNV-1a), so each part of the run has its own order. */
+export function seedOf(name: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
   return hash;
 }
 
 /** A Fisher-Yates shuffle. */
-function shuffled<T>(items: readonly T[], next: () => number): T[] {
+export function shuffled<T>(items: readonly T[], next: () => number): T[] {
   const order = [...items];
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
@@ -89,7 +100,8 @@ function shuffled<T>(items: readonly T[], next: () => number): T[] {
   return order;
 }
 
-function median(values: ArrayLike<number>): number {
+/** The median of `values`. */
+export function median(values: ArrayLike<number>): number {
   const sorted = Array.from(values).sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -203,6 +215,29 @@ async function flight(
   return out;
 }
 
+/** The 1 GB streamed download: each round, one transfer per contender, in a shuffled order. */
+async function streamed(
+  config: TimingConfig,
+  contenders: Map<Name, Contender>,
+): Promise<Record<Name, number[]>> {
+  const url = `${config.base}/bytes?n=${config.streamSize}`;
+  const next = generator(seedOf("stream_1g"));
+  const out = {} as Record<Name, number[]>;
+  for (const name of NAMES) out[name] = [];
+  for (let round = -config.streamWarmup; round < config.streamRounds; round++) {
+    for (const name of shuffled(NAMES, next)) {
+      const started = performance.now();
+      const n = await contenders.get(name)!.streamBytes(url);
+      const us = (performance.now() - started) * 1000;
+      if (n !== config.streamSize) {
+        throw new Error(`${name} streamed ${n} bytes instead of ${config.streamSize}`);
+      }
+      if (round >= 0) out[name].push(us);
+    }
+  }
+  return out;
+}
+
 async function main(config: TimingConfig): Promise<TimingOutput> {
   const contenders = new Map<Name, Contender>();
   for (const name of NAMES) contenders.set(name, await load(name));
@@ -211,6 +246,8 @@ async function main(config: TimingConfig): Promise<TimingOutput> {
     const started = performance.now();
     if (name === "flight_64k") {
       output.samples[name] = await flight(config, contenders);
+    } else if (name === "stream_1g") {
+      output.samples[name] = await streamed(config, contenders);
     } else {
       output.wire[name] = await checkWire(config.base, name, contenders);
       output.samples[name] = await interleaved(config, name, contenders);

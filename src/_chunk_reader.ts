@@ -1,8 +1,10 @@
 // Reads a response body chunk by chunk under the call's limits: the per-read timeout,
 // `max_bytes` (counted after decompression), `progress`, and the call's deadline.
 
+import { concat } from "./_bytes.ts";
 import type { CallGuard } from "./_guard.ts";
 import { ContentTooLargeError } from "./errors.ts";
+import type { BodyKeeper } from "./transport/_sender.ts";
 
 /** The most memory set aside ahead for a body, on the word of its Content-Length. */
 const PREALLOCATE_MAX = 1024 * 1024;
@@ -30,23 +32,30 @@ export class ChunkReader {
   #finished = false;
   /** Reading a byte stream into buffers of the size asked for. */
   #byob = false;
+  /** Where the body goes once read whole (an HTTP cache's), or null. */
+  #keep: BodyKeeper | null;
+  /** Copies of the chunks read so far, for `#keep`; null once it is over its limit. */
+  #kept: Uint8Array[] | null = [];
 
   /**
    * @param stream The body stream.
    * @param guard The call the body belongs to.
    * @param limits The limits to read under.
    * @param total The expected length (Content-Length of an unencoded body), or null.
+   * @param keep Where the body goes once read whole (copies of its chunks), or null.
    */
   constructor(
     stream: ReadableStream<Uint8Array>,
     guard: CallGuard,
     limits: BodyLimits,
     total: number | null,
+    keep: BodyKeeper | null = null,
   ) {
     this.#stream = stream;
     this.#guard = guard;
     this.#limits = limits;
     this.#total = total;
+    this.#keep = keep;
   }
 
   /** Bytes read so far. */
@@ -94,10 +103,18 @@ export class ChunkReader {
     if (result.done) {
       this.#finished = true;
       this.#guard.finish();
+      if (this.#keep !== null && this.#kept !== null) {
+        this.#keep.whole(concat(this.#kept, this.#loaded));
+      }
       return null;
     }
     const chunk = result.value;
     this.#loaded += chunk.byteLength;
+    if (this.#keep !== null && this.#kept !== null) {
+      // A copy: the reader may change the chunks it is handed.
+      if (this.#loaded > this.#keep.limit) this.#kept = null;
+      else this.#kept.push(chunk.slice());
+    }
     const max = this.#limits.maxBytes;
     if (max !== null && this.#loaded > max) {
       const error = new ContentTooLargeError(
@@ -150,14 +167,7 @@ export class ChunkReader {
       chunks.push(chunk);
       size += chunk.byteLength;
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return out;
+    return concat(chunks, size);
   }
 
   /** Stops reading and releases the connection. Safe to call at any time, more than once. */

@@ -6,7 +6,8 @@ import { decodeBody, pendingCodings } from "./_decode.ts";
 import type { CallGuard } from "./_guard.ts";
 import { ContentTooLargeError } from "./errors.ts";
 import { NO_BODY_STATUS } from "./_status.ts";
-import type { CacheOutcome } from "./transport/_sender.ts";
+import type { BodyKeeper, CacheOutcome } from "./transport/_sender.ts";
+import { concat } from "./_bytes.ts";
 import { type Response, responseFrom, type SentRequest } from "./response.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -83,6 +84,8 @@ export function readBody(
   }
   const encoding = raw.headers.get("content-encoding");
   const codings = encoding === null ? null : pendingCodings(encoding, guard.info, runtimeDecoded);
+  const held = arrived.cache?.body;
+  if (held !== undefined && !streamed && codings === null) return heldBody(arrived, held, limits);
   // The whole body in one read where nothing needs counting chunk by chunk: the runtime's
   // `bytes()` is far cheaper than a stream reader (Deno reads it in one operation).
   if (!streamed && codings === null && limits.progress === null) {
@@ -93,7 +96,11 @@ export function readBody(
     const timed = limits.readMs === null || (length !== null && length <= ONE_PIECE);
     if (counted && timed) {
       return guard.race(bytesOf(raw), limits.readMs, "No data received", aborts).then(
-        (bytes) => built(arrived, bytes, null),
+        (bytes) => {
+          const keep = arrived.cache?.keep;
+          if (keep !== undefined && bytes.byteLength <= keep.limit) keep.whole(bytes.slice());
+          return built(arrived, bytes, null);
+        },
         (error) => {
           throw guard.wrap(error, "body");
         },
@@ -101,6 +108,41 @@ export function readBody(
     }
   }
   return readPieces(arrived, guard, limits, streamed, codings);
+}
+
+/**
+ * A body the cache holds whole: taken as it is (a copy: the caller never holds stored bytes)
+ * under the same limits as one read from the network.
+ */
+function heldBody(arrived: Arrived, held: Uint8Array, limits: BodyLimits): Response {
+  const size = held.byteLength;
+  if (limits.maxBytes !== null && size > limits.maxBytes) {
+    throw new ContentTooLargeError(
+      `Response body is larger than max_bytes (${limits.maxBytes} bytes): it is ${size}`,
+      { request: arrived.request, response: hopResponse(arrived) },
+    );
+  }
+  limits.progress?.(size, size);
+  return built(arrived, held.slice(), null);
+}
+
+/** `body` as it is, its bytes (copies) given to `keep` once it ended: not when cancelled. */
+function kept(body: ReadableStream<Uint8Array>, keep: BodyKeeper): ReadableStream<Uint8Array> {
+  let chunks: Uint8Array[] | null = [];
+  let size = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        size += chunk.byteLength;
+        if (chunks !== null && size > keep.limit) chunks = null;
+        chunks?.push(chunk.slice());
+        controller.enqueue(chunk);
+      },
+      flush() {
+        if (chunks !== null) keep.whole(concat(chunks, size));
+      },
+    }),
+  );
 }
 
 /** The body read piece by piece (counted, timed per piece, decoded here) or handed out unread. */
@@ -113,7 +155,10 @@ async function readPieces(
 ): Promise<Response> {
   const { raw } = arrived;
   const encoding = raw.headers.get("content-encoding");
-  if (raw.body === null) return built(arrived, EMPTY, null);
+  // A body the cache holds is read from a copy of it (the rebuilt Response carries none).
+  const held = arrived.cache?.body;
+  const body = held === undefined ? raw.body : new globalThis.Response(held.slice()).body;
+  if (body === null) return built(arrived, EMPTY, null);
   const length = encoding === null ? contentLength(raw.headers) : null;
   if (limits.maxBytes !== null && length !== null && length > limits.maxBytes) {
     const response = hopResponse(arrived);
@@ -123,8 +168,12 @@ async function readPieces(
       { request: guard.info, response },
     );
   }
-  const stream = codings === null ? raw.body : decodeBody(raw.body, codings);
-  const reader = new ChunkReader(stream, guard, limits, length);
+  const keep = arrived.cache?.keep ?? null;
+  // A cache keeps the body as the transport gave it: what the module decodes, it keeps coded.
+  const stream = codings === null
+    ? body
+    : decodeBody(keep === null ? body : kept(body, keep), codings);
+  const reader = new ChunkReader(stream, guard, limits, length, codings === null ? keep : null);
   if (!streamed) return built(arrived, await reader.readAll(), null);
   guard.handedOff = true;
   return built(arrived, null, reader);

@@ -82,5 +82,8 @@ const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * `r.reason`).
  */
 export function reasonOf(code: number, sent: string): string {
-  return sent !== "" && REASON_PHRASE.test(sent) ? sent : reasonPhrase(code);
+  const standard = reasonPhrase(code);
+  // Most servers send the standard phrase: no pattern to run for it.
+  if (sent === standard || sent === "") return standard;
+  return REASON_PHRASE.test(sent) ? sent : standard;
 }

@@ -319,7 +319,7 @@ test("a background validation that fails reaches no caller and leaves no unhandl
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on("unhandledRejection", onUnhandled);
   // The first request is answered; every later one has its connection dropped.
-  const server = await scripted((seen, socket) => {
+  const server = await scripted((_seen, socket) => {
     if (server.seen.length > 1) {
       socket.destroy();
       return;

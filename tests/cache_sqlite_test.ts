@@ -6,6 +6,8 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
@@ -13,10 +15,12 @@ import { IS_BUN, IS_DENO } from "./_raw.ts";
 import { CacheEngine } from "../src/cache/_engine.ts";
 import { openDatabase } from "../src/cache/_sqlite.ts";
 import { SqliteCacheStore } from "../src/cache/sqlite_store.ts";
+import { get, HttpCache } from "../mod.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "requests-cache-sqlite-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const child = new URL("./_cache_sqlite_child.ts", import.meta.url).pathname;
+const requestsChild = new URL("./_cache_requests_child.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
 
 interface ChildResult {
@@ -26,7 +30,11 @@ interface ChildResult {
 }
 
 function runChild(args: string[]): Promise<ChildResult> {
-  const pre = IS_DENO ? ["run", "-A", child] : [child];
+  return runScript(child, args) as Promise<ChildResult>;
+}
+
+function runScript(script: string, args: string[]): Promise<unknown> {
+  const pre = IS_DENO ? ["run", "-A", script] : [script];
   const proc = spawn(process.execPath, [...pre, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -66,6 +74,37 @@ test("4 processes x 1,000 writes and reads through one file: no error, no record
     }
   } finally {
     store.close();
+  }
+});
+
+test("4 processes x 1,000 requests through one SQLite file: no error, no entry lost", async () => {
+  const server = http.createServer((req, res) => {
+    const id = (req.url ?? "").replace("/item/", "");
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=3600" });
+    res.end(JSON.stringify({ id, padding: "x".repeat(200) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const file = path.join(dir, "requests.sqlite");
+  try {
+    const results = await Promise.all(
+      Array.from(
+        { length: 4 },
+        (_, w) => runScript(requestsChild, [file, base, String(w), "1000"]),
+      ),
+    ) as { errors: number; stored: number; hits: number }[];
+    for (const result of results) assert.deepEqual(result, { errors: 0, stored: 1000, hits: 1000 });
+    // Every entry is in the file, whichever process wrote it.
+    const cache = new HttpCache({ store: new SqliteCacheStore(file) });
+    const headers = { "cache-control": "only-if-cached" };
+    for (let w = 0; w < 4; w++) {
+      const r = await get(`${base}/item/${w}/999`, { cache, headers });
+      assert.equal(r.from_cache, true);
+      assert.equal((r.json() as { id: string }).id, `${w}/999`);
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
 

@@ -52,14 +52,26 @@ const routes: Record<string, (url: URL, body: string) => Response> = {
   "/loop-b": () =>
     Response.json(["b"], { headers: { link: `<${api.url}/loop-a#again>; rel="next"` } }),
   "/fail": () => Response.json({ error: "down" }, { status: 503 }),
+  // /tagged?page=N of 3: validated by ETag (no-cache), a 304 to a matching If-None-Match.
+  "/tagged": (url) => {
+    const page = Number(url.searchParams.get("page") ?? 1);
+    const headers = new Headers({ "cache-control": "no-cache", etag: `"page-${page}"` });
+    if (page < 3) headers.set("link", `</tagged?page=${page + 1}>; rel="next"`);
+    if (taggedSeen.at(-1) === `"page-${page}"`) return new Response(null, { status: 304, headers });
+    return Response.json([`t${page}a`, `t${page}b`], { headers });
+  },
   "/redirect": () => new Response(null, { status: 302, headers: { location: "/sub/start" } }),
   "/sub/start": () =>
     Response.json(["start"], { headers: { link: '<next-page?pages=1>; rel="next"' } }),
 };
 
+/** The If-None-Match of each request to /tagged, in order ("" when none). */
+const taggedSeen: string[] = [];
+
 before(async () => {
   api = await serve(async (req) => {
     const url = new URL(req.url);
+    if (url.pathname === "/tagged") taggedSeen.push(req.headers.get("if-none-match") ?? "");
     const body = req.method === "GET" || req.method === "HEAD" ? "" : await req.text();
     seen.push({
       line: `${req.method} ${url.pathname}${url.search} ${body}`.trim(),
@@ -542,4 +554,14 @@ test("delay waits between pages, and the signal ends the wait", async () => {
   await assert.rejects(walk.next(), /stop/);
   assert.ok(performance.now() - waited < 5000);
   assert.equal(seen.length, 3);
+});
+
+test("with a cache, a second walk revalidates each page by its ETag and yields the same items", async () => {
+  await using session = new requests.Session({ cache: true });
+  const first = await collect(session.paginate(`${api.url}/tagged`));
+  assert.deepEqual(first, ["t1a", "t1b", "t2a", "t2b", "t3a", "t3b"]);
+  assert.deepEqual(taggedSeen.splice(0), ["", "", ""]);
+  const second = await collect(session.paginate(`${api.url}/tagged`));
+  assert.deepEqual(second, first);
+  assert.deepEqual(taggedSeen.splice(0), ['"page-1"', '"page-2"', '"page-3"']);
 });

@@ -247,6 +247,21 @@ export class CacheEngine {
     return { matches, any: records.length > 0 };
   }
 
+  /**
+   * The record a store keeps for `entry`; remembered as the entry's, so that a store that hands
+   * the same record back (the memory store) costs no parsing.
+   */
+  #recordOf(req: CacheRequest, entry: Entry): CacheRecord {
+    const record = {
+      url: req.url,
+      variant: entry.variant,
+      head: entry.serialize(),
+      body: entry.body,
+    };
+    this.#parsed.set(record, entry);
+    return record;
+  }
+
   #entryOf(record: CacheRecord): Entry | null {
     if (record === null || typeof record !== "object") return null;
     const known = this.#parsed.get(record);
@@ -309,12 +324,7 @@ export class CacheEngine {
   async #save(req: CacheRequest, entry: Entry, found: Found): Promise<void> {
     const variant = entry.variant;
     try {
-      await this.store.put(req.key, {
-        url: req.url,
-        variant,
-        head: entry.serialize(),
-        body: entry.body,
-      });
+      await this.store.put(req.key, this.#recordOf(req, entry));
       for (const old of found.matches) {
         if (old.variant !== variant) await this.store.delete(req.key, old.variant);
       }
@@ -342,12 +352,7 @@ export class CacheEngine {
   /** Puts an updated entry back in place of the one it updates. */
   async replace(req: CacheRequest, entry: Entry): Promise<void> {
     try {
-      await this.store.put(req.key, {
-        url: req.url,
-        variant: entry.variant,
-        head: entry.serialize(),
-        body: entry.body,
-      });
+      await this.store.put(req.key, this.#recordOf(req, entry));
     } catch { /* the old entry stays; it is validated again next time */ }
   }
 

@@ -42,6 +42,8 @@ const HOP_BY_HOP = new Set([
   "proxy-authentication-info",
   "proxy-authorization",
 ]);
+/** What is never stored: the connection's own fields, and Set-Cookie. */
+const NEVER_STORED: ReadonlySet<string> = new Set([...HOP_BY_HOP, "set-cookie"]);
 /** Fields a newer response never replaces in a stored one (§3.2, and what the body depends on). */
 const KEEP_ON_UPDATE = new Set([
   "content-length",
@@ -82,6 +84,11 @@ export class Entry {
   readonly body: Uint8Array;
   #cc: Readonly<Directives> | undefined;
   #initialAge: number | undefined;
+  /**
+   * A Response of the stored status, reason and fields but Age, which each response served
+   * from the entry clones (cloning copies the checked fields; building one checks them again).
+   */
+  template: globalThis.Response | undefined;
 
   constructor(init: EntryInit) {
     this.status = init.status;
@@ -210,16 +217,17 @@ export function storedFields(
   shared: boolean,
 ): Field[] {
   const all: Field[] = [];
-  for (const [name, value] of received) all.push([name.toLowerCase(), value]);
-  const drop = new Set(HOP_BY_HOP);
-  drop.add("set-cookie");
-  for (const [name, value] of all) {
+  // Most responses name nothing more to drop: no set is made for them.
+  let named: Set<string> | null = null;
+  for (const [key, value] of received) {
+    const name = key.toLowerCase();
+    all.push([name, value]);
     if (name !== "connection") continue;
-    for (const listed of value.split(",")) drop.add(listed.trim().toLowerCase());
+    for (const listed of value.split(",")) (named ??= new Set()).add(listed.trim().toLowerCase());
   }
-  for (const name of cc.noCacheFields ?? []) drop.add(name);
-  if (shared) { for (const name of cc.privateFields ?? []) drop.add(name); }
-  return all.filter(([name]) => !drop.has(name));
+  for (const name of cc.noCacheFields ?? []) (named ??= new Set()).add(name);
+  if (shared) { for (const name of cc.privateFields ?? []) (named ??= new Set()).add(name); }
+  return all.filter(([name]) => !NEVER_STORED.has(name) && named?.has(name) !== true);
 }
 
 /**

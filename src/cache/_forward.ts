@@ -108,10 +108,10 @@ function served(
   entry: Entry,
   setCookies: readonly string[],
 ): globalThis.Response | null {
-  const response = rebuilt(entry, x.method, engine.now(), setCookies);
+  const response = rebuilt(entry, engine.now(), setCookies);
   if (response === null) return null;
   x.decoded = entry.decoded;
-  x.cache = outcome(true, hitStatus(engine.ttl(entry)));
+  x.cache = outcome(true, hitStatus(engine.ttl(entry)), entry);
   return response;
 }
 
@@ -135,7 +135,7 @@ async function freshened(
     x.cache = outcome(false, forwardStatus(plan.fwd, 304));
     return response;
   }
-  const served = rebuilt(updated, x.method, engine.now(), response.headers.getSetCookie());
+  const served = rebuilt(updated, engine.now(), response.headers.getSetCookie());
   if (served === null) {
     await engine.remove(f.req, updated);
     x.cache = outcome(false, forwardStatus(plan.fwd, 304));
@@ -143,7 +143,7 @@ async function freshened(
   }
   drop(response);
   x.decoded = updated.decoded;
-  x.cache = outcome(true, revalidatedStatus(plan.fwd, engine.ttl(updated)));
+  x.cache = outcome(true, revalidatedStatus(plan.fwd, engine.ttl(updated)), updated);
   return served;
 }
 
@@ -164,8 +164,8 @@ async function headUpdate(
 
 /**
  * The response, stored when it may be: at once when it has no body; read here first when it
- * is a redirect (the hop loop drops a redirect's body) or a background validation's; else
- * through a stream that stores it once read whole.
+ * is a redirect (the hop loop drops a redirect's body) or a background validation's; else once
+ * the hop loop has read it whole.
  */
 async function stored(
   f: Forwarding,
@@ -201,57 +201,11 @@ async function stored(
     if (body.byteLength <= engine.maxEntryBytes) keep(body);
     return new globalThis.Response(body, init(response));
   }
-  return new globalThis.Response(
-    storing(response.body, engine.maxEntryBytes, keep),
-    init(response),
-  );
+  // The hop loop hands the body over once it has read it whole (see `BodyKeeper`).
+  x.cache = { ...x.cache, keep: { limit: engine.maxEntryBytes, whole: keep } };
+  return response;
 }
 
 function init(response: globalThis.Response): ResponseInit {
   return { status: response.status, statusText: response.statusText, headers: response.headers };
-}
-
-/**
- * `body` passed through unchanged, its bytes collected (up to `limit`) and given to `whole`
- * once the reader reached its end; never when the reader cancels half-way or it fails.
- */
-function storing(
-  body: ReadableStream<Uint8Array>,
-  limit: number,
-  whole: (bytes: Uint8Array) => void,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let chunks: Uint8Array[] | null = [];
-  let size = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) {
-        controller.close();
-        if (chunks !== null) whole(concat(chunks, size));
-        return;
-      }
-      if (chunks !== null) {
-        size += value.byteLength;
-        if (size > limit) chunks = null;
-        else chunks.push(value.slice());
-      }
-      controller.enqueue(value);
-    },
-    cancel(reason) {
-      chunks = null;
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -6,33 +6,34 @@ import type { Entry, Field } from "./_entry.ts";
 import { currentAge, notModifiedFields } from "./_policy.ts";
 import type { CacheOutcome } from "../transport/_sender.ts";
 
-/** Statuses a response never has a body with. */
-const NULL_BODY = new Set([204, 205, 304]);
-
-/** What the cache did, for the hop loop. */
-export function outcome(fromCache: boolean, status: string | null): CacheOutcome {
-  return { fromCache, status };
+/** What the cache did, for the hop loop; `entry` when the response is the entry's, body whole. */
+export function outcome(
+  fromCache: boolean,
+  status: string | null,
+  entry?: Entry,
+): CacheOutcome {
+  return entry === undefined ? { fromCache, status } : { fromCache, status, body: entry.body };
 }
 
 /**
- * A native Response rebuilt from an entry at `now`, the body left out for HEAD; `setCookies`
- * (a 304's) are added for the jar. Null when the entry cannot make one: it is corrupt.
+ * A native Response rebuilt from an entry at `now`: the stored status, reason and fields, a
+ * current Age, and `setCookies` (a 304's) for the jar. It carries no body: the hop loop takes
+ * the entry's from the hop's cache outcome (see `outcome`), without a stream in between. Null
+ * when the entry cannot make one: it is corrupt.
  */
 export function rebuilt(
   entry: Entry,
-  method: string,
   now: number,
   setCookies: readonly string[],
 ): globalThis.Response | null {
   const fields = entry.headers.filter(([name]) => name !== "age");
-  const body = method === "HEAD" ? null : entry.body;
-  return respond(entry, entry.status, entry.reason, fields, now, setCookies, body);
+  return respond(entry, entry.status, entry.reason, fields, now, setCookies);
 }
 
 /** The 304 the cache makes from a fresh entry for a request whose conditional it meets. */
 export function notModifiedResponse(entry: Entry, now: number): globalThis.Response | null {
   const fields = notModifiedFields(entry.headers).filter(([name]) => name !== "age");
-  return respond(entry, 304, "Not Modified", fields, now, [], null);
+  return respond(entry, 304, "Not Modified", fields, now, []);
 }
 
 /** The 504 the cache makes for `only-if-cached` when it has nothing to serve (§5.2.1.7). */
@@ -47,20 +48,17 @@ function respond(
   fields: readonly Field[],
   now: number,
   setCookies: readonly string[],
-  body: Uint8Array | null,
 ): globalThis.Response | null {
-  const headers: [string, string][] = [...fields];
-  headers.push(["age", String(Math.floor(currentAge(entry, now)))]);
-  for (const cookie of setCookies) headers.push(["set-cookie", cookie]);
+  let template = status === entry.status ? entry.template : undefined;
   try {
-    // Stored bodies are ArrayBuffer-backed (read from the network or a store); the Response
-    // copies them, so a caller never holds the stored bytes.
-    const content = NULL_BODY.has(status) ? null : body as Uint8Array<ArrayBuffer> | null;
-    return new globalThis.Response(content, {
-      status,
-      statusText: reason,
-      headers,
-    });
+    if (template === undefined) {
+      template = new globalThis.Response(null, { status, statusText: reason, headers: fields });
+      if (status === entry.status) entry.template = template;
+    }
+    const response = template.clone();
+    response.headers.set("age", String(Math.floor(currentAge(entry, now))));
+    for (const cookie of setCookies) response.headers.append("set-cookie", cookie);
+    return response;
   } catch {
     return null;
   }

@@ -111,7 +111,7 @@ class CachingSender implements Sender {
     const now = engine.now();
     const response = decided.notModified
       ? notModifiedResponse(entry, now)
-      : rebuilt(entry, x.method, now, []);
+      : rebuilt(entry, now, []);
     if (response === null) {
       // A stored response that makes no Response is corrupt: removed, and the hop a miss.
       await engine.remove(req, entry);
@@ -130,7 +130,7 @@ class CachingSender implements Sender {
     }
     if (decided.background) this.#revalidate(x, req, entry);
     x.decoded = entry.decoded;
-    x.cache = outcome(true, hitStatus(judgement.ttl));
+    x.cache = outcome(true, hitStatus(judgement.ttl), decided.notModified ? undefined : entry);
     return response;
   }
 

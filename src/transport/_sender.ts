@@ -42,6 +42,24 @@ export interface CacheOutcome {
   fromCache: boolean;
   /** The RFC 9211 Cache-Status value of this cache, or null (its only-if-cached 504). */
   status: string | null;
+  /**
+   * The whole body of a response the cache produced, as stored: the hop loop takes it as it is
+   * rather than read it back out of the rebuilt Response. Absent for a response from the network.
+   */
+  body?: Uint8Array;
+  /**
+   * For a response from the network the cache would store: what to do with its body once read
+   * whole (never when the reader leaves half-way). Absent otherwise.
+   */
+  keep?: BodyKeeper;
+}
+
+/** Where a body the cache stores goes, once read whole. */
+export interface BodyKeeper {
+  /** The largest body kept, in bytes: a larger one is not collected. */
+  readonly limit: number;
+  /** Takes the whole body: bytes of its own, which nobody else holds. */
+  whole(body: Uint8Array): void;
 }
 
 /** How every hop of one call goes out. */
