@@ -760,6 +760,31 @@ const VALIDATION: Case[] = [
     ],
   },
   {
+    // A validation carries the validators and nothing else the caller did not send: Node's
+    // fetch adds `Pragma: no-cache` and `Cache-Control: no-cache` to a conditional request in
+    // the default cache mode, which would make every cache on the way forward it too.
+    id: "conditional-generate-adds-no-directives",
+    steps: [
+      becomeStale([["ETag", '"abcdef"'], ["Last-Modified", -100]]),
+      later({
+        expect: "validated",
+        expectSent: [["if-none-match", '"abcdef"'], ["cache-control", null], ["pragma", null]],
+      }),
+    ],
+  },
+  {
+    // cache-tests cc-resp-immutable-stale: the request's own max-age=0 reaches the server as it is.
+    id: "cc-resp-immutable-stale",
+    steps: [
+      becomeStale([cc("max-age=2, immutable"), ["ETag", '"abcd"']]),
+      later({
+        headers: [cc("max-age=0")],
+        expect: "validated",
+        expectSent: [["cache-control", "max-age=0"], ["pragma", null]],
+      }),
+    ],
+  },
+  {
     id: "conditional-etag-weak-generate-weak",
     steps: [
       becomeStale([["ETag", 'W/"abcdef"']]),

@@ -157,6 +157,39 @@ test("headers accept an object, a Headers and pairs, and are never mutated", asy
   assert.deepEqual([...headers], [["x-b", "2"]]);
 });
 
+test("a conditional request is sent with the caller's fields only: no Cache-Control or Pragma added", async () => {
+  // Node's fetch sends a request with If-None-Match or If-Modified-Since as the Fetch standard's
+  // "no-store" cache mode does, adding `Pragma: no-cache` and `Cache-Control: no-cache`.
+  for (const name of ["If-None-Match", "If-Modified-Since", "If-Match", "If-Range"]) {
+    const echoed = await echoOf(
+      requests.get(`${server.url}/echo`, { headers: { [name]: '"v1"', "X-Trace": "1" } }),
+    );
+    assert.equal(header(echoed, name), '"v1"', name);
+    assert.equal(header(echoed, "cache-control"), null, name);
+    assert.equal(header(echoed, "pragma"), null, name);
+  }
+  const own = await echoOf(
+    requests.get(`${server.url}/echo`, {
+      headers: { "If-None-Match": '"v1"', "Cache-Control": "max-age=0" },
+    }),
+  );
+  assert.equal(header(own, "cache-control"), "max-age=0");
+  assert.equal(header(own, "pragma"), null);
+  // Behind request hooks the runtime's fetch sends a Request: the same fields, and the hooks see
+  // the Request's cache mode as the caller's code would make it.
+  const modes: string[] = [];
+  await using session = new requests.Session({
+    hooks: { request: [(req) => void modes.push(req.cache)] },
+  });
+  const hooked = await echoOf(
+    session.get(`${server.url}/echo`, { headers: { "If-None-Match": '"v1"' } }),
+  );
+  assert.equal(header(hooked, "if-none-match"), '"v1"');
+  assert.equal(header(hooked, "cache-control"), null);
+  assert.equal(header(hooked, "pragma"), null);
+  assert.deepEqual(modes, ["default"]);
+});
+
 test("header values beyond Latin-1 are sent as UTF-8 bytes", async () => {
   const r = await requests.get(server.url, { headers: { "X-Name": "café ☕" } });
   const raw = header(r.json() as Echo, "x-name")!;

@@ -119,6 +119,16 @@ export interface SenderPlan {
 
 type Init = RequestInit & { duplex?: "half"; decompress?: boolean };
 
+/**
+ * Node's fetch (undici) sends a request with `If-None-Match`, `If-Modified-Since`, `If-Match`,
+ * `If-Unmodified-Since` or `If-Range` in the Fetch standard's "no-store" cache mode, which adds
+ * `Pragma: no-cache` and `Cache-Control: no-cache`: fields the caller did not send, which make
+ * every cache on the way forward the request (an HttpCache's validations too). "force-cache" is
+ * the mode that adds none, and where fetch has no HTTP cache it means nothing else. Set only
+ * where the runtime's fetch sends: a caller's `fetch` may have a cache that honours the mode.
+ */
+const FETCH_ADDS_NO_CACHE = RUNTIME === "node";
+
 /** The shared init of a bare GET: nothing but the module's redirect handling. */
 const GET_INIT: RequestInit = Object.freeze(
   Object.assign(bare<RequestInit>(), { redirect: "manual" as const }),
@@ -268,6 +278,7 @@ class RuntimeSender extends BaseSender implements Sender {
       return fetch(canonical.get ??= new Request(exchange.href, GET_INIT));
     }
     const init = this.init(exchange, signal);
+    if (FETCH_ADDS_NO_CACHE) init.cache = "force-cache";
     const sending = this.client.settings === null
       ? fetch(exchange.href, init)
       : fetch(exchange.href, { ...init, ...this.client.fetchInit(schemeOf(exchange.href)) });
@@ -358,10 +369,15 @@ class CallerSender extends BaseSender implements Sender {
         return Promise.reject(new CallerError(error, true));
       }
     }
-    // Fields a Request does not carry (Bun's `decompress`) are passed to fetch beside it.
+    // Fields a Request does not carry (Bun's `decompress`) are passed to fetch beside it, and so
+    // is Node's cache mode: the hooks saw the Request as the caller's code would make it.
     const fields = this.client.fetchInit(schemeOf(req.url));
-    const platform = this.inflates ? { ...fields, decompress: false } : fields;
-    return this.client.settings === null && !this.inflates ? fetch(req) : fetch(req, platform);
+    const platform = this.inflates
+      ? { ...fields, decompress: false }
+      : FETCH_ADDS_NO_CACHE
+      ? { ...fields, cache: "force-cache" as const }
+      : fields;
+    return platform === fields && this.client.settings === null ? fetch(req) : fetch(req, platform);
   }
 }
 
