@@ -1,7 +1,8 @@
 // HTTP Digest authentication (RFC 7616, with the RFC 2617 and RFC 2069 forms it grew from):
 // reading the challenge and computing the answer. The per-origin bookkeeping lives in digest_auth.ts.
 
-import { md5 } from "./_md5.ts";
+/** MD5, loaded by the first answer that needs it (most servers ask for SHA-256 or MD5 rarely). */
+let md5Module: Promise<typeof import("./_md5.ts")> | undefined;
 
 /** A parsed `Digest` challenge from a `WWW-Authenticate` header, limited to what this module can answer. */
 export interface DigestChallenge {
@@ -194,6 +195,7 @@ async function hashHex(algorithm: DigestChallenge["algorithm"], text: string): P
   if (algorithm.startsWith("SHA-256")) {
     return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
   }
+  const { md5 } = await (md5Module ??= import("./_md5.ts"));
   return toHex(md5(data));
 }
 

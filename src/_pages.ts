@@ -2,11 +2,10 @@
 // next request worked out from what `next` returned (or the Link header), the key that tells a
 // request already sent, and the credentials a page on another origin must not get.
 
-import { clip } from "./_clip.ts";
 import { isCredential } from "./_headers.ts";
 import { appendParams, parseTarget, redactUrl } from "./_url.ts";
 import { checkSchema } from "./_validate.ts";
-import { InvalidURLError } from "./errors.ts";
+import { clip, InvalidURLError } from "./errors.ts";
 import {
   checkSignal,
   count,

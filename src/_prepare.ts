@@ -1,9 +1,8 @@
 // The first stage of a request: every option read and checked once, the body encoded once, the
 // result frozen. Everything after this sees only the prepared request.
 
-import { clip } from "./_clip.ts";
+import { clip } from "./errors.ts";
 import type { BodyLimits } from "./_chunk_reader.ts";
-import { type CanonicalUrl, canonicalUrl } from "./_canonical_url.ts";
 import { addHeaders, checkHeader, dropCredentials, HeaderMap, sessionHeaders } from "./_headers.ts";
 import { type RetryPolicy, retryPolicy } from "./_retry.ts";
 import { bare, RUNTIME } from "./_runtime.ts";
@@ -13,8 +12,7 @@ import { bypassSender, cachingSender } from "./cache/http_cache.ts";
 import { HttpCache } from "./cache/http_cache.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { canStreamUploads, type UploadProgress } from "./_upload.ts";
-import { appendParams, parseTarget } from "./_url.ts";
-import { checkAuth, staticAuthorization } from "./_auth.ts";
+import { appendParams, type CanonicalUrl, canonicalUrl, parseTarget } from "./_url.ts";
 import { encodeBody, type EncodedBody } from "./body.ts";
 import { HTTPDigestAuth } from "./digest_auth.ts";
 import type { RequestInfo } from "./errors.ts";
@@ -22,6 +20,7 @@ import { HopInfo } from "./_hop.ts";
 import {
   type Auth,
   callback,
+  checkAuth,
   checkSignal,
   count,
   type FetchLike,
@@ -29,6 +28,7 @@ import {
   knownOptions,
   type RequestHook,
   type RequestOptions,
+  staticAuthorization,
   timeoutMs,
   totalMs,
 } from "./options.ts";

@@ -4,9 +4,8 @@
 import { type Hop, HopInfo, hopUrl, ownHeaders } from "./_hop.ts";
 import { dropCredentials, type HeaderMap } from "./_headers.ts";
 import type { Prepared } from "./_prepare.ts";
-import { clip } from "./_clip.ts";
 import { controlCharacter, parseTarget, redactUrl } from "./_url.ts";
-import { InvalidURLError, RequestError } from "./errors.ts";
+import { clip, InvalidURLError, RequestError } from "./errors.ts";
 
 /** The statuses that redirect. */
 export const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);

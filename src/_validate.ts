@@ -2,8 +2,7 @@
 // `r.iter_json(schema)` and `pagination.schema`: the schema is checked once, a failure becomes a
 // SchemaValidationError whose message names the first issue.
 
-import { clip } from "./_clip.ts";
-import { SchemaValidationError } from "./errors.ts";
+import { clip, SchemaValidationError } from "./errors.ts";
 import type { Response } from "./response.ts";
 import type {
   StandardSchemaIssue,

@@ -12,10 +12,9 @@ import {
   requestKey,
   withoutCredentials,
 } from "./_pages.ts";
-import { clip } from "./_clip.ts";
 import { sleep } from "./_guard.ts";
 import { validate } from "./_validate.ts";
-import { HTTPError } from "./errors.ts";
+import { clip, HTTPError } from "./errors.ts";
 import type { PageScope, PageSender } from "./pages.ts";
 import type { Response } from "./response.ts";
 

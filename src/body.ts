@@ -1,6 +1,6 @@
 // data / json / files -> the body to send and its content type.
 
-import { clip } from "./_clip.ts";
+import { clip } from "./errors.ts";
 import { eachField, encodeForm } from "./_url.ts";
 import type { FormFields } from "./options.ts";
 import { type FileSpec, MultipartBuilder } from "./multipart.ts";

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { EventStreamParser } from "./_event_stream.ts";
 import { addHeaders, blockValues, HeaderMap, utf8ByteString } from "./_headers.ts";
 import { sleep } from "./_guard.ts";
 import { redactUrl } from "./_url.ts";
@@ -20,6 +19,8 @@ import { checkSignal, count, ownOptions, type RequestOptions, totalMs } from "./
 import { request } from "./request.ts";
 import type { Response, ServerSentEvent } from "./response.ts";
 
+/** The event-stream parser, loaded by the first connection. */
+let eventStream: Promise<typeof import("./_event_stream.ts")> | undefined;
 const DEFAULT_DELAY_MS = 3000;
 /**
  * The floor under every reconnection wait. Firefox's EventSource clamps `retry` to 500 ms (Chrome
@@ -285,6 +286,7 @@ async function* connection(
     if (response.request.url !== "") source.info = response.request;
     if (response.status_code === 204) return { done: true, delivered: false, error: null };
     refuse(response, source.info);
+    const { EventStreamParser } = await (eventStream ??= import("./_event_stream.ts"));
     const parser = new EventStreamParser(source.lastEventId, source.retry);
     const keep = () => {
       source.lastEventId = parser.lastEventId;

@@ -1,7 +1,7 @@
 // multipart/form-data built by the module: a cryptographically random boundary, WHATWG escaping
 // of names, and streamed parts that are never buffered whole.
 
-import { clip } from "./_clip.ts";
+import { clip } from "./errors.ts";
 
 /** The content of an uploaded file. */
 export type FileObject = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;

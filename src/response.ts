@@ -7,13 +7,11 @@
  */
 
 import type { ChunkReader } from "./_chunk_reader.ts";
-import { clip } from "./_clip.ts";
 import { blockValues } from "./_headers.ts";
-import { EventStreamParser } from "./_event_stream.ts";
-import { LineSplitter, StreamDecoder } from "./_lines.ts";
 import { parseLinks } from "./_links.ts";
 import { responseCookies } from "./cookies/jar.ts";
 import {
+  clip,
   HTTPError,
   JSONDecodeError,
   type RequestErrorOptions,
@@ -25,6 +23,9 @@ import { checkSchema, validate, validateNow } from "./_validate.ts";
 import type { StandardSchemaOutput, StandardSchemaV1 } from "./standard_schema.ts";
 
 const DEFAULT_ENCODING = "utf-8";
+/** The line and event-stream parsers, loaded by the first iteration that needs them. */
+let lineParsing: Promise<typeof import("./_lines.ts")> | undefined;
+let eventStream: Promise<typeof import("./_event_stream.ts")> | undefined;
 const NO_REQUEST: SentRequest = Object.freeze({
   method: "",
   url: "",
@@ -558,15 +559,16 @@ export class Response {
    * ```
    */
   async *iter_lines(): AsyncGenerator<string, void, undefined> {
+    const { LineSplitter, StreamDecoder } = await (lineParsing ??= import("./_lines.ts"));
     const decoder = new StreamDecoder(this.encoding);
-    const lines = new LineSplitter();
+    const splitter = new LineSplitter();
     for await (const chunk of this.iter_content()) {
-      lines.feed(decoder.decode(chunk));
-      for (let line = lines.next(); line !== null; line = lines.next()) yield line;
+      splitter.feed(decoder.decode(chunk));
+      for (let line = splitter.next(); line !== null; line = splitter.next()) yield line;
     }
-    lines.feed(decoder.end());
-    for (let line = lines.next(); line !== null; line = lines.next()) yield line;
-    const rest = lines.rest();
+    splitter.feed(decoder.end());
+    for (let line = splitter.next(); line !== null; line = splitter.next()) yield line;
+    const rest = splitter.rest();
     if (rest !== null) yield rest;
   }
 
@@ -678,6 +680,7 @@ export class Response {
    * ```
    */
   async *iter_events(): AsyncGenerator<ServerSentEvent, void, undefined> {
+    const { EventStreamParser } = await (eventStream ??= import("./_event_stream.ts"));
     const parser = new EventStreamParser();
     for await (const chunk of this.iter_content()) {
       parser.feed(chunk);

@@ -5,18 +5,17 @@
  * @module
  */
 
-import { clip } from "./_clip.ts";
 import { addHeaders, trackedHeaders } from "./_headers.ts";
 import { bare } from "./_runtime.ts";
 import { type ClientLease, leaseClient, leaseForCall } from "./transport/_clients.ts";
 import { type Settings, settingsOf } from "./transport/_settings.ts";
 import { controlCharacter, redactUrl } from "./_url.ts";
-import { checkAuth } from "./_auth.ts";
 import { CookieJar } from "./cookies/jar.ts";
 import { HttpCache } from "./cache/http_cache.ts";
-import { InvalidURLError } from "./errors.ts";
+import { clip, InvalidURLError } from "./errors.ts";
 import {
   type Auth,
+  checkAuth,
   checkOptionNames,
   flag,
   type FormFields,

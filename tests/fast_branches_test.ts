@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
-import { isCanonicalUrl } from "../src/_canonical_url.ts";
+import { isCanonicalUrl } from "../src/_url.ts";
 import { type RawServer, rawServer, response } from "./_raw.ts";
 import { closedPort, type Echo, header, serve, type TestServer } from "./_server.ts";
 

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as requests from "../mod.ts";
 import { InvalidURLError, RequestError, Response } from "../mod.ts";
-import { clip } from "../src/_clip.ts";
+import { clip } from "../src/errors.ts";
 import { checkUrlText } from "../src/_url.ts";
 import { parseLinks } from "../src/_links.ts";
 import { closedPort } from "./_server.ts";

@@ -12,7 +12,7 @@
 import { builtin, NODE_HTTP } from "../_runtime.ts";
 import { NO_BODY_STATUS } from "../_status.ts";
 import { DEFAULT_CLIENT, type NodeAgent, type RuntimeClient } from "./_clients.ts";
-import { nodeTls } from "./_pem.ts";
+import { nodeTls } from "./_settings.ts";
 import type { Scheme } from "./_settings.ts";
 
 /** What {@linkcode nodeFetch} sends. */

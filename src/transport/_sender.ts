@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { CanonicalUrl } from "../_canonical_url.ts";
+import type { CanonicalUrl } from "../_url.ts";
 import type { HeaderMap } from "../_headers.ts";
 import { bare, NODE_HTTP, PLATFORM_FOLLOWS, RUNTIME, RUNTIME_NAME } from "../_runtime.ts";
 import { countedBody, type UploadProgress } from "../_upload.ts";
