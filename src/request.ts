@@ -119,8 +119,13 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
     for (;;) {
       if (hopCredentials(prepared, hop)) await digestCredentials(hop);
       const started = performance.now();
-      const raw = await attempt(prepared, hop, guard, loop);
-      if (raw === null) continue;
+      let raw: globalThis.Response;
+      try {
+        raw = await sendHop(prepared, hop, guard);
+      } catch (error) {
+        await retryAfter(error, prepared, hop, guard, loop);
+        continue;
+      }
       const elapsed = (performance.now() - started) / 1000;
       if (raw.type === "opaqueredirect" && opaqueRedirect(prepared, raw, hop)) continue;
       if (prepared.jar !== null) {
@@ -161,28 +166,24 @@ async function hops(prepared: Prepared, guard: CallGuard, hop: Hop): Promise<Res
 }
 
 /**
- * Sends the hop once; its response, or null after a failure that is retried (a connection
- * failure of the runtime's transport, with retries left). Anything else is thrown, typed.
+ * After a hop failed to send: the pause before it is sent again, when the failure is a
+ * connection failure of the runtime's transport and retries are left; else the failure, typed.
  */
-async function attempt(
+async function retryAfter(
+  error: unknown,
   prepared: Prepared,
   hop: Hop,
   guard: CallGuard,
   loop: Loop,
-): Promise<globalThis.Response | null> {
-  try {
-    return await sendHop(prepared, hop, guard);
-  } catch (error) {
-    const failure = guard.wrap(error, "send");
-    if (
-      error instanceof CallerError || !(failure instanceof ConnectionError) ||
-      !retryable(prepared, hop, loop.retried)
-    ) {
-      throw failure;
-    }
-    await pause(guard, retryDelayMs(prepared.retries, ++loop.retried, null, null));
-    return null;
+): Promise<void> {
+  const failure = guard.wrap(error, "send");
+  if (
+    error instanceof CallerError || !(failure instanceof ConnectionError) ||
+    !retryable(prepared, hop, loop.retried)
+  ) {
+    throw failure;
   }
+  await pause(guard, retryDelayMs(prepared.retries, ++loop.retried, null, null));
 }
 
 /**
