@@ -1,8 +1,8 @@
 /**
  * The cookie jar: RFC 6265 §5.1-5.4 storage and retrieval, with RFC 6265bis's rules that a
  * `Secure` cookie is never accepted from, nor sent to, a plain `http://` URL (a loopback host
- * counts as secure, as in browsers and curl) and that the
- * `__Secure-` and `__Host-` name prefixes hold. A `Domain` attribute naming a public suffix (the
+ * counts as secure, as in browsers and curl) and that the `__Secure-` and `__Host-` name
+ * prefixes hold. A `Domain` attribute naming a public suffix (the
  * Public Suffix List, or any single label such as `localhost`) is refused unless it is the
  * request host itself, which then keeps the cookie as host-only (RFC 6265 §5.3 step 5).
  *
@@ -10,12 +10,13 @@
  */
 
 import { clip } from "../errors.ts";
+import { isPublicSuffix, registrableDomain } from "./_public_suffix.ts";
+import { canonicalDomain, CONTROL, parseSetCookie, prefixRuleBroken } from "./_set_cookie.ts";
+
 // The cookie file format is loaded on first use: most scripts never save a jar.
 type Netscape = typeof import("./_netscape.ts");
 let netscape: Promise<Netscape> | undefined;
 const loadNetscape = () => netscape ??= import("./_netscape.ts");
-import { isPublicSuffix, registrableDomain } from "./_public_suffix.ts";
-import { canonicalDomain, CONTROL, parseSetCookie, prefixRuleBroken } from "./_set_cookie.ts";
 
 /** One stored cookie. */
 export interface Cookie {
