@@ -141,11 +141,22 @@ export class Session {
     this.params = params === undefined || params === null ? null : paramsObject(params);
     this.cookies = cookies instanceof CookieJar ? cookies : new CookieJar();
     if (cookies !== undefined && cookies !== null && !(cookies instanceof CookieJar)) {
+      if (typeof cookies !== "object" || Array.isArray(cookies)) {
+        throw new TypeError(
+          "Invalid 'cookies': expected a CookieJar or an object of name to value",
+        );
+      }
       // With a base URL, the session's cookies are the base host's, like its other credentials.
       const where = this.#base === undefined ? {} : { domain: this.#base.hostname };
       for (const name of Object.keys(cookies)) {
         const value = cookies[name];
-        if (value !== null && value !== undefined) this.cookies.set(name, value, where);
+        if (value === null || value === undefined) continue;
+        if (typeof value !== "string") {
+          throw new TypeError(
+            `Invalid 'cookies': value of ${JSON.stringify(clip(name))} must be a string or null`,
+          );
+        }
+        this.cookies.set(name, value, where);
       }
     }
     const ownHooks = hooks === undefined || hooks === null ? undefined : ownOptions(hooks);

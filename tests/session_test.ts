@@ -355,3 +355,14 @@ test("a call's cookies replace the jar's of the same name for that request: one 
   assert.equal(header(again, "cookie"), "keep=2; foo=bar");
   assert.equal(s.cookies.get("foo"), "bar");
 });
+
+test("Session({ cookies }) refuses what is neither a jar nor name-value pairs, naming the option", () => {
+  for (const cookies of [5, "sid=1", ["sid", "1"], { sid: 1 }]) {
+    assert.throws(
+      () => new Session({ cookies: cookies as unknown as Record<string, string> }),
+      (error: unknown) => error instanceof TypeError && /^Invalid 'cookies'/.test(error.message),
+      JSON.stringify(cookies),
+    );
+  }
+  assert.equal(new Session({ cookies: { sid: "1", gone: null } }).cookies.get("sid"), "1");
+});
